@@ -5,15 +5,41 @@
  * `redis-cli`, ioredis and node-redis talk to unchanged, on Deno, Bun and Node.
  *
  * @example
- * ```ts
- * import { RespSyntaxError } from "@flotilla/flotilla";
- * const error = new RespSyntaxError("invalid bulk length", 4);
- * console.log(error.offset);
+ * ```ts ignore
+ * import { type Applier, type Command, type Machine, open, type ReplyWriter } from "@flotilla/flotilla";
+ *
+ * class Counter implements Machine {
+ *   value = 0;
+ *   command(applier: Applier, conn: ReplyWriter | null, cmd: Command) {
+ *     return applier.apply(conn, cmd, () => ++this.value, (value) => conn?.writeInt(value ?? 0));
+ *   }
+ *   async snapshot(writer: SnapshotWriter) { await writer.write(String(this.value)); }
+ *   async restore(reader: SnapshotReader) {
+ *     this.value = Number(new TextDecoder().decode(await reader.readAll()));
+ *   }
+ * }
+ *
+ * const node = await open({ machine: new Counter(), addr: ":7481", dir: "data" });
  * ```
  *
  * @module
  */
 
+export { open } from "./adapters/open.ts";
+export type { Node, NodeState } from "./lib/server/node.ts";
+export type { ConnectionInfo, Level, OpenOptions } from "./lib/server/options.ts";
+export type {
+  Applier,
+  Command,
+  Machine,
+  MaybePromise,
+  ReplyWriter,
+  SnapshotReader,
+  SnapshotWriter,
+} from "./lib/server/machine.ts";
+export { UnknownCommandError, WrongArgumentCountError } from "./lib/server/reply_error.ts";
+export { globMatch, type GlobMatchOptions } from "./lib/server/glob.ts";
+export type { Logger, LogLevel, LogOutput } from "./lib/server/logger.ts";
 export {
   LogCorruptionError,
   type LogCorruptionErrorOptions,
@@ -33,6 +59,6 @@ export type {
   FileSystem,
   Listener,
   ListenOptions,
-  OpenOptions,
+  OpenOptions as FileOpenOptions,
   Runtime,
 } from "./lib/runtime.ts";

@@ -39,6 +39,14 @@ describe("peer challenge-response", () => {
     assert.equal(proofsEqual(a, b), false);
   });
 
+  test("an empty secret still yields a proof (no secret configured)", async () => {
+    const client = createNonce();
+    const server = createNonce();
+    const proof = await computeProof("", "client", client, server);
+    assert.equal(proof.length, 32);
+    assert.equal(proofsEqual(proof, await computeProof("x", "client", client, server)), false);
+  });
+
   test("proofsEqual rejects different lengths", () => {
     assert.equal(proofsEqual(new Uint8Array(2), new Uint8Array(3)), false);
     assert.equal(proofsEqual(new Uint8Array([7, 7]), new Uint8Array([7, 7])), true);

@@ -1,0 +1,178 @@
+/**
+ * The Redis clone from Finn's README, on Flotilla: `SET`, `GET`, `DEL` and `KEYS`, replicated
+ * with Raft. Runs on Deno, Bun and Node:
+ *
+ *     deno run -A examples/clone.ts              # a one-node cluster on port 7481
+ *     redis-cli -p 7481 SET mykey "my value"
+ *     deno run -A examples/clone.ts -p 7482 -dir data2 -join :7481
+ *
+ * @module
+ */
+
+import process from "node:process";
+import {
+  type Applier,
+  type Command,
+  globMatch,
+  type Machine,
+  open,
+  type ReplyWriter,
+  type SnapshotReader,
+  type SnapshotWriter,
+  UnknownCommandError,
+  WrongArgumentCountError,
+} from "../mod.ts";
+import { type FlagSpec, formatHelp, parseFlags } from "./_flags.ts";
+
+const textDecoder = new TextDecoder("latin1");
+
+/** A key-value store: keys are byte strings (kept as latin1 text), values bytes. */
+export class Clone implements Machine {
+  readonly keys = new Map<string, Uint8Array>();
+
+  command(applier: Applier, conn: ReplyWriter | null, cmd: Command): unknown {
+    const args = cmd.args;
+    switch (cmd.name) {
+      case "set": {
+        if (args.length !== 3) throw new WrongArgumentCountError();
+        const key = textDecoder.decode(args[1]);
+        const value = args[2]!;
+        return applier.apply(conn, cmd, () => {
+          this.keys.set(key, value.slice());
+        }, () => conn?.writeString("OK"));
+      }
+      case "get": {
+        if (args.length !== 2) throw new WrongArgumentCountError();
+        const key = textDecoder.decode(args[1]);
+        return applier.apply(conn, cmd, null, () => {
+          const value = this.keys.get(key);
+          if (value === undefined) conn?.writeNull();
+          else conn?.writeBulk(value);
+        });
+      }
+      case "del": {
+        if (args.length < 2) throw new WrongArgumentCountError();
+        const keys = args.slice(1).map((arg) => textDecoder.decode(arg));
+        return applier.apply(conn, cmd, () => {
+          let deleted = 0;
+          for (const key of keys) if (this.keys.delete(key)) deleted++;
+          return deleted;
+        }, (deleted) => conn?.writeInt(deleted ?? 0));
+      }
+      case "keys": {
+        if (args.length !== 2) throw new WrongArgumentCountError();
+        const pattern = args[1]!;
+        return applier.apply(conn, cmd, null, () => {
+          const matches: string[] = [];
+          for (const key of this.keys.keys()) {
+            if (globMatch(pattern, latin1(key))) matches.push(key);
+          }
+          matches.sort();
+          conn?.writeArray(matches.length);
+          for (const key of matches) conn?.writeBulk(latin1(key));
+        });
+      }
+      default:
+        throw new UnknownCommandError();
+    }
+  }
+
+  /** The whole map as JSON: `{"key": "base64 value", ...}`, captured synchronously. */
+  async snapshot(writer: SnapshotWriter): Promise<void> {
+    const entries: Record<string, string> = {};
+    for (const [key, value] of this.keys) entries[key] = toBase64(value);
+    await writer.write(JSON.stringify(entries));
+  }
+
+  async restore(reader: SnapshotReader): Promise<void> {
+    const text = new TextDecoder().decode(await reader.readAll());
+    const entries = JSON.parse(text) as Record<string, string>;
+    this.keys.clear();
+    for (const [key, value] of Object.entries(entries)) this.keys.set(key, fromBase64(value));
+  }
+}
+
+function latin1(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  return latin1(atob(text));
+}
+
+const FLAGS: FlagSpec[] = [
+  { names: ["p", "port"], value: "7481", help: "Bind port" },
+  { names: ["bind"], value: "127.0.0.1", help: "Bind address" },
+  { names: ["dir"], value: "data", help: "Data directory" },
+  { names: ["join"], value: "", help: "Join a cluster by providing an address" },
+  {
+    names: ["durability"],
+    value: "medium",
+    help: "Log durability",
+    choices: ["low", "medium", "high"],
+  },
+  {
+    names: ["consistency"],
+    value: "medium",
+    help: "Raft consistency",
+    choices: ["low", "medium", "high"],
+  },
+  {
+    names: ["loglevel"],
+    value: "notice",
+    help: "Log level",
+    choices: ["quiet", "warning", "notice", "verbose", "debug"],
+  },
+  { names: ["backend"], value: "file", help: "Raft log backend", choices: ["file", "memory"] },
+  { names: ["redirect"], value: "try", help: "How followers redirect", choices: ["try", "moved"] },
+  { names: ["auth"], value: "", help: "Password clients must AUTH with" },
+  { names: ["cluster-secret"], value: "", help: "Secret peers must prove they know" },
+  { names: ["h", "help"], value: "", help: "Show this help", boolean: true },
+];
+
+async function main(args: string[]): Promise<void> {
+  let flags: Map<string, string>;
+  try {
+    flags = parseFlags(args, FLAGS);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  if (flags.get("h") === "true") {
+    console.log(formatHelp("Usage: clone [flags]", FLAGS));
+    return;
+  }
+  const node = await open({
+    machine: new Clone(),
+    addr: `${flags.get("bind")}:${flags.get("p")}`,
+    dir: flags.get("dir")!,
+    join: flags.get("join")!,
+    durability: flags.get("durability") as "low" | "medium" | "high",
+    consistency: flags.get("consistency") as "low" | "medium" | "high",
+    logLevel: flags.get("loglevel") as "quiet" | "warning" | "notice" | "verbose" | "debug",
+    backend: flags.get("backend") as "file" | "memory",
+    redirect: flags.get("redirect") as "try" | "moved",
+    ...(flags.get("auth") ? { auth: flags.get("auth")! } : {}),
+    ...(flags.get("cluster-secret") ? { clusterSecret: flags.get("cluster-secret")! } : {}),
+  });
+  const stop = () => {
+    node.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).catch((error) => {
+    console.error(`clone: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * What a node recovers on start: the latest snapshot restored into the machine, the membership
+ * history found in the log after it, and whether this is a brand-new node.
+ *
+ * @module
+ */
+
+import type { SnapshotReader as StoredSnapshotReader } from "../log/snapshot_store.ts";
+import { decodeMembership } from "../raft/membership.ts";
+import type { MembershipRecord, SnapshotMeta } from "../raft/types.ts";
+import type { Logger } from "./logger.ts";
+import type { Machine, SnapshotReader } from "./machine.ts";
+import type { NodeStorage, SnapshotStorage } from "./node_storage.ts";
+import type { SnapshotSource } from "./storage_view.ts";
+
+/** The result of {@linkcode recoverState}. */
+export interface Recovered {
+  /** No snapshot, no log, no term: a node that has never run. */
+  fresh: boolean;
+  /** The index the machine reflects after restoring the snapshot (0 without one). */
+  applied: number;
+  /** The restored snapshot's metadata, if any. */
+  snapshot: SnapshotMeta | undefined;
+  /** Membership entries in the log after the snapshot, ascending. */
+  memberships: MembershipRecord[];
+  /** The snapshot, readable for sending to followers. */
+  snapshotSource: SnapshotSource | undefined;
+}
+
+/** Bytes read per step when scanning the log for membership entries. */
+const SCAN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Restores the latest snapshot into `machine` and scans the log for memberships.
+ *
+ * @example
+ * ```ts ignore
+ * const recovered = await recoverState(storage, machine, log);
+ * ```
+ */
+export async function recoverState(
+  storage: NodeStorage,
+  machine: Machine,
+  log: Logger,
+): Promise<Recovered> {
+  const meta = storage.snapshots.latest();
+  let applied = 0;
+  if (meta !== undefined) {
+    const reader = await storage.snapshots.openReader(meta);
+    try {
+      await machine.restore(machineReader(reader));
+    } finally {
+      await reader.close();
+    }
+    applied = meta.index;
+    // A snapshot installed from the leader may be newer than the log (a crash between
+    // storing it and resetting the log): the log restarts after it.
+    const raftLog = storage.log;
+    if (raftLog.lastIndex() < meta.index || raftLog.term(meta.index) !== meta.term) {
+      await raftLog.reset(meta.index, meta.term);
+    }
+    log.notice(`Restored snapshot at index ${meta.index} (term ${meta.term})`);
+  }
+  const memberships = await scanMemberships(storage, (meta?.index ?? 0) + 1);
+  const hard = storage.hardState();
+  const fresh = meta === undefined && storage.log.lastIndex() === 0 && hard.term === 0;
+  return {
+    fresh,
+    applied,
+    snapshot: meta,
+    memberships,
+    snapshotSource: meta === undefined ? undefined : snapshotSource(storage.snapshots, meta),
+  };
+}
+
+async function scanMemberships(storage: NodeStorage, from: number): Promise<MembershipRecord[]> {
+  const raftLog = storage.log;
+  const records: MembershipRecord[] = [];
+  let index = Math.max(from, raftLog.firstIndex());
+  const end = raftLog.lastIndex() + 1;
+  while (index < end) {
+    const entries = await raftLog.entries(index, end, SCAN_BYTES);
+    for (const entry of entries) {
+      if (entry.type === 2) {
+        records.push({ index: entry.index, membership: decodeMembership(entry.data) });
+      }
+    }
+    index += entries.length;
+  }
+  return records;
+}
+
+/** Adapts the store's reader to the machine's (async iterable, `readAll`). */
+export function machineReader(reader: StoredSnapshotReader): SnapshotReader {
+  const iterate = async function* (): AsyncGenerator<Uint8Array> {
+    for (let chunk = await reader.read(); chunk !== undefined; chunk = await reader.read()) {
+      yield chunk;
+    }
+  };
+  return {
+    [Symbol.asyncIterator]: iterate,
+    readAll: async () => {
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of iterate()) {
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+      const out = new Uint8Array(size);
+      let offset = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, offset);
+        offset += chunk.length;
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * A {@linkcode SnapshotSource} over a stored snapshot: reads are sequential per follower, so
+ * one open reader serves them, reopened when a transfer starts over.
+ */
+export function snapshotSource(snapshots: SnapshotStorage, meta: SnapshotMeta): SnapshotSource {
+  let reader: StoredSnapshotReader | undefined;
+  let position = 0;
+  let pending: Uint8Array = new Uint8Array(0);
+  let size = 0;
+  return {
+    meta,
+    get size() {
+      return size;
+    },
+    read: async (offset: number, maxBytes: number) => {
+      if (reader === undefined || offset < position) {
+        await reader?.close();
+        reader = await snapshots.openReader(meta);
+        size = reader.size;
+        position = 0;
+        pending = new Uint8Array(0);
+      }
+      // Skip forward to `offset`, then gather up to maxBytes.
+      const out: Uint8Array[] = [];
+      let gathered = 0;
+      while (gathered < maxBytes) {
+        if (pending.length === 0) {
+          const chunk = await reader.read();
+          if (chunk === undefined) break;
+          pending = chunk;
+        }
+        if (position < offset) {
+          const skip = Math.min(offset - position, pending.length);
+          pending = pending.subarray(skip);
+          position += skip;
+          continue;
+        }
+        const take = Math.min(maxBytes - gathered, pending.length);
+        out.push(pending.subarray(0, take));
+        pending = pending.subarray(take);
+        gathered += take;
+        position += take;
+      }
+      const data = new Uint8Array(gathered);
+      let at = 0;
+      for (const part of out) {
+        data.set(part, at);
+        at += part.length;
+      }
+      return data;
+    },
+  };
+}
