@@ -134,9 +134,25 @@ const FLAGS: FlagSpec[] = [
   { names: ["backend"], value: "file", help: "Raft log backend", choices: ["file", "memory"] },
   { names: ["redirect"], value: "try", help: "How followers redirect", choices: ["try", "moved"] },
   { names: ["auth"], value: "", help: "Password clients must AUTH with" },
+  {
+    names: ["advertise"],
+    value: "",
+    help: "Address peers should dial (default: the bind address)",
+  },
+  { names: ["snapshot-threshold"], value: "10000", help: "Snapshot after this many entries" },
+  { names: ["election-timeout"], value: "1000", help: "Election timeout in milliseconds" },
+  { names: ["heartbeat"], value: "100", help: "Heartbeat interval in milliseconds" },
   { names: ["cluster-secret"], value: "", help: "Secret peers must prove they know" },
   { names: ["h", "help"], value: "", help: "Show this help", boolean: true },
 ];
+
+function integerFlag(flags: Map<string, string>, name: string): number {
+  const value = Number(flags.get(name));
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`Invalid value '${flags.get(name)}' for '--${name}': a positive integer`);
+  }
+  return value;
+}
 
 async function main(args: string[]): Promise<void> {
   let flags: Map<string, string>;
@@ -160,6 +176,10 @@ async function main(args: string[]): Promise<void> {
     logLevel: flags.get("loglevel") as "quiet" | "warning" | "notice" | "verbose" | "debug",
     backend: flags.get("backend") as "file" | "memory",
     redirect: flags.get("redirect") as "try" | "moved",
+    snapshotThreshold: integerFlag(flags, "snapshot-threshold"),
+    electionTimeoutMs: integerFlag(flags, "election-timeout"),
+    heartbeatMs: integerFlag(flags, "heartbeat"),
+    ...(flags.get("advertise") ? { advertise: flags.get("advertise")! } : {}),
     ...(flags.get("auth") ? { auth: flags.get("auth")! } : {}),
     ...(flags.get("cluster-secret") ? { clusterSecret: flags.get("cluster-secret")! } : {}),
   });

@@ -171,14 +171,17 @@ export class RaftServer implements Node {
       failed: (error) => this.#fail(error),
     });
     const fresh = recovered.fresh;
+    const unknownMembership = recovered.snapshot === undefined &&
+      recovered.memberships.length === 0;
     const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
     this.raft = new RaftNode({
       id: this.id,
       storage: this.#view,
       random: new Random(seed),
-      // A brand-new node without `join` starts a single-node cluster; a joining node waits to
-      // be added by the leader.
-      voters: fresh && settings.join === undefined ? [this.id] : [],
+      // A node with no membership on record (none in a snapshot or the log) and no `join`
+      // is a single-node cluster: the bootstrap membership is implicit, so it holds again
+      // after a restart. A joining node waits to be added by the leader.
+      voters: unknownMembership && settings.join === undefined ? [this.id] : [],
       electionTicks: settings.electionTicks,
       heartbeatTicks: settings.heartbeatTicks,
       readOnly: settings.consistency === "high" ? "safe" : "lease",
