@@ -22,9 +22,9 @@ class NodeFileHandle implements FileHandle {
     this.#path = path;
   }
 
-  read(buffer: Uint8Array, position: number): Promise<number> {
+  async read(buffer: Uint8Array, position: number): Promise<number> {
     checkOffset(position, "position");
-    return this.#run("read", async () => {
+    return await this.#run("read", async () => {
       let total = 0;
       while (total < buffer.byteLength) {
         const { bytesRead } = await this.#handle.read(
@@ -40,9 +40,9 @@ class NodeFileHandle implements FileHandle {
     });
   }
 
-  write(data: Uint8Array, position: number): Promise<void> {
+  async write(data: Uint8Array, position: number): Promise<void> {
     checkOffset(position, "position");
-    return this.#run("write", async () => {
+    return await this.#run("write", async () => {
       let total = 0;
       while (total < data.byteLength) {
         const { bytesWritten } = await this.#handle.write(
@@ -56,9 +56,9 @@ class NodeFileHandle implements FileHandle {
     });
   }
 
-  truncate(size: number): Promise<void> {
+  async truncate(size: number): Promise<void> {
     checkOffset(size, "size");
-    return this.#run("truncate", () => this.#handle.truncate(size));
+    return await this.#run("truncate", () => this.#handle.truncate(size));
   }
 
   datasync(): Promise<void> {

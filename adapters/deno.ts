@@ -63,12 +63,12 @@ function listen(
     return Promise.reject(toRuntimeError(error, "listen on", target));
   }
   const state = { closed: false };
-  void acceptLoop(listener, state, onConnection);
+  const accepting = acceptLoop(listener, state, onConnection);
   const address = listener.addr;
   return Promise.resolve({
     hostname: address.hostname,
     port: address.port,
-    close(): Promise<void> {
+    async close(): Promise<void> {
       if (!state.closed) {
         state.closed = true;
         try {
@@ -77,7 +77,9 @@ function listen(
           // Already closed.
         }
       }
-      return Promise.resolve();
+      // Deno releases the socket only once the pending accept is cancelled; until then the
+      // kernel still completes handshakes, and dialers get a reset instead of a refusal.
+      await accepting;
     },
   });
 }
@@ -111,7 +113,9 @@ async function connect(options: ConnectOptions): Promise<Connection> {
   const target = formatAddress(options.hostname, options.port);
   const { timeoutMs } = options;
   const controller = timeoutMs === undefined ? undefined : new AbortController();
-  const timer = controller === undefined ? undefined : setTimeout(() => controller.abort(), timeoutMs);
+  const timer = controller === undefined
+    ? undefined
+    : setTimeout(() => controller.abort(), timeoutMs);
   try {
     const conn = await Deno.connect({
       hostname: options.hostname,
@@ -219,13 +223,36 @@ class DenoConnection implements Connection {
       }
       if (this.#finished) return;
       if (count === null) {
-        this.#readEnded = true;
-        this.#delivery.end();
-        this.#finishIfDone();
+        await this.#onEndOfStream();
         return;
       }
       this.#delivery.data(this.#takeChunk(buffer, count));
     }
+  }
+
+  /**
+   * Deno reports a peer's reset (RST) to a reader as end of stream, like a FIN. An empty send
+   * tells them apart: it succeeds on a half-closed connection and fails with EPIPE on a reset
+   * one. (Once we sent our own FIN the probe cannot work, and a reset then closes quietly.)
+   */
+  async #onEndOfStream(): Promise<void> {
+    if (!this.#writeEnded) {
+      try {
+        await this.#conn.write(new Uint8Array(0));
+      } catch (error) {
+        if (this.#finished) return;
+        const reset = new RuntimeError("ECONNRESET", `Connection reset by ${this.remoteAddress}`, {
+          cause: error,
+          path: this.remoteAddress,
+        });
+        this.#finish(reset);
+        return;
+      }
+    }
+    if (this.#finished) return;
+    this.#readEnded = true;
+    this.#delivery.end();
+    this.#finishIfDone();
   }
 
   /**
@@ -314,9 +341,9 @@ class DenoFileHandle implements FileHandle {
     this.#path = path;
   }
 
-  read(buffer: Uint8Array, position: number): Promise<number> {
+  async read(buffer: Uint8Array, position: number): Promise<number> {
     checkOffset(position, "position");
-    return this.#run("read", async () => {
+    return await this.#run("read", async () => {
       await this.#file.seek(position, Deno.SeekMode.Start);
       let total = 0;
       while (total < buffer.byteLength) {
@@ -328,18 +355,18 @@ class DenoFileHandle implements FileHandle {
     });
   }
 
-  write(data: Uint8Array, position: number): Promise<void> {
+  async write(data: Uint8Array, position: number): Promise<void> {
     checkOffset(position, "position");
-    return this.#run("write", async () => {
+    return await this.#run("write", async () => {
       await this.#file.seek(position, Deno.SeekMode.Start);
       let total = 0;
       while (total < data.byteLength) total += await this.#file.write(data.subarray(total));
     });
   }
 
-  truncate(size: number): Promise<void> {
+  async truncate(size: number): Promise<void> {
     checkOffset(size, "size");
-    return this.#run("truncate", () => this.#file.truncate(size));
+    return await this.#run("truncate", () => this.#file.truncate(size));
   }
 
   datasync(): Promise<void> {
@@ -414,7 +441,11 @@ const denoFileSystem: FileSystem = {
     return onPath("rename", `${from} to ${to}`, () => Deno.rename(from, to));
   },
   remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    return onPath("remove", path, () => Deno.remove(path, { recursive: options.recursive ?? false }));
+    return onPath(
+      "remove",
+      path,
+      () => Deno.remove(path, { recursive: options.recursive ?? false }),
+    );
   },
   syncDir(path: string): Promise<void> {
     return onPath("sync directory", path, async () => {
