@@ -234,7 +234,8 @@ export class RespEncoder {
   #reserve(count: number): void {
     if (this.#end + count <= this.#buf.length) return;
     const pending = this.#end - this.#start;
-    const size = Math.max(this.#bufferBytes, pending + count);
+    // Doubling keeps a long run of writes between two takes linear, not quadratic.
+    const size = Math.max(this.#bufferBytes, 2 * (pending + count));
     const next = new Uint8Array(size);
     next.set(this.#buf.subarray(this.#start, this.#end));
     this.#buf = next;
