@@ -50,6 +50,8 @@ export interface Segment {
   path: string;
   /** Open handle, if any. */
   handle: FileHandle | undefined;
+  /** Its footer is being (re)written: `offsets` must stay in memory until then. */
+  pinned: boolean;
 }
 
 /** What opening found and did, for logs and tests. */
@@ -173,7 +175,7 @@ export async function loadLog(
     loaded.lastIndex = loaded.baseIndex;
     report.completed.push(`truncateFront to ${loaded.baseIndex + 1}`);
   }
-  loaded.runs.dropBefore(loaded.baseIndex + 1);
+  loaded.runs.dropBefore(loaded.baseIndex + 1, loaded.lastIndex);
   return loaded;
 }
 
@@ -306,6 +308,7 @@ async function loadSealed(
         trailer,
         path,
         handle: undefined,
+        pinned: false,
       };
       loaded.segments.push(segment);
       loaded.lastIndex = first + trailer.count - 1;
@@ -380,6 +383,7 @@ async function loadScanned(
     trailer: undefined,
     path,
     handle: undefined,
+    pinned: false,
   };
   if (problem !== undefined) {
     segment.sealed = false;

@@ -50,8 +50,9 @@ export class TermRuns {
     }
   }
 
-  /** Forgets every index before `index`. */
-  dropBefore(index: number): void {
+  /** Forgets every index before `index`; `lastIndex` is the last index recorded. */
+  dropBefore(index: number, lastIndex: number): void {
+    if (index > lastIndex) return this.clear();
     let keep = 0;
     while (keep + 1 < this.#starts.length && this.#starts[keep + 1]! <= index) keep++;
     this.#starts.splice(0, keep);

@@ -165,7 +165,7 @@ export class SegmentedLog implements RaftLog {
     options: SegmentedLogOptions = {},
   ): Promise<SegmentedLog> {
     const segmentBytesMax = options.segmentBytesMax ?? SEGMENT_BYTES_DEFAULT;
-    checkRange("segmentBytesMax", segmentBytesMax, 4096, SEGMENT_BYTES_LIMIT);
+    checkRange("segmentBytesMax", segmentBytesMax, 256, SEGMENT_BYTES_LIMIT);
     const loaded = await loadLog(fs, dir, {
       repair: options.repair ?? false,
       recentBytes: options.cacheBytesMax ?? CACHE_BYTES_DEFAULT,
@@ -307,7 +307,7 @@ export class SegmentedLog implements RaftLog {
     assert(term !== undefined, "the new base has a term");
     this.#baseIndex = index - 1;
     this.#baseTerm = term;
-    this.#runs.dropBefore(index);
+    this.#runs.dropBefore(index, this.#lastIndex);
     this.#cache.dropBefore(index);
     const removed = this.#segments.filter((s) => s.count > 0 && s.first + s.count <= index);
     this.#segments = this.#segments.filter((s) => !removed.includes(s));
@@ -396,6 +396,7 @@ export class SegmentedLog implements RaftLog {
       trailer: undefined,
       path: `${this.#dir}/${segmentName(index)}`,
       handle: undefined,
+      pinned: false,
     };
     this.#segments.push(tail);
     const created = tail;
@@ -424,7 +425,8 @@ export class SegmentedLog implements RaftLog {
       segment.end,
     );
     segment.trailer = trailerOf(footer, segment.end);
-    this.#noteLoaded(segment);
+    // Its offsets may only be dropped from memory once the footer is on disk.
+    segment.pinned = true;
     const position = segment.end;
     this.#enqueueTask(async () => {
       const handle = await this.#handleOf(segment);
@@ -432,6 +434,8 @@ export class SegmentedLog implements RaftLog {
       await handle.datasync();
       this.#dirty.delete(segment);
       await this.#closeHandle(segment);
+      segment.pinned = false;
+      this.#noteLoaded(segment);
     });
   }
 
@@ -484,8 +488,10 @@ export class SegmentedLog implements RaftLog {
     }
     // A sealed segment stays sealed: cut it and write a fresh footer for what is left.
     const runs = this.#runs.slice(target.first, index);
+    target.pinned = true;
     return async () => {
       const full = await this.#offsetsOf(target);
+      target.offsets = full;
       const end = full[count]!;
       const offsets = full.slice(0, count);
       const footer = encodeFooter(offsets, runs, end);
@@ -497,14 +503,18 @@ export class SegmentedLog implements RaftLog {
       target.offsets = offsets;
       target.trailer = trailerOf(footer, end);
       await this.#closeHandle(target);
+      target.pinned = false;
+      this.#noteLoaded(target);
     };
   }
 
+  /** Keeps the offsets of the few most recently used sealed segments in memory. */
   #noteLoaded(segment: Segment): void {
+    this.#loadedSealed = this.#loadedSealed.filter((s) => s !== segment);
     this.#loadedSealed.push(segment);
     while (this.#loadedSealed.length > LOADED_SEALED_MAX) {
       const old = this.#loadedSealed.shift()!;
-      if (old.sealed && old.trailer !== undefined && old !== segment) old.offsets = undefined;
+      if (old.sealed && !old.pinned && old.trailer !== undefined) old.offsets = undefined;
     }
   }
 
