@@ -30,14 +30,16 @@ export type FaultOp =
 interface PendingWrite {
   position: number;
   bytes: Uint8Array;
+  /** Global order of writes, to find the last one. */
+  sequence: number;
 }
 
 class Inode {
   bytes: Uint8Array;
   length: number;
   durable: Uint8Array;
-  /** Writes since the last sync, in order (truncates are not listed: they are just lost). */
-  unsynced: PendingWrite[] = [];
+  /** The last write since the last sync (unsynced truncates are simply lost). */
+  lastUnsynced: PendingWrite | undefined;
 
   constructor(durable: Uint8Array) {
     this.bytes = durable.slice();
@@ -71,7 +73,7 @@ class Inode {
 
   sync(): void {
     this.durable = this.content().slice();
-    this.unsynced = [];
+    this.lastUnsynced = undefined;
   }
 }
 
@@ -93,7 +95,7 @@ export class FaultFs implements FileSystem {
   #files = new Map<string, Inode>();
   #durableFiles = new Map<string, Inode>();
   #dirs = new Set<string>(["."]);
-  #writes: { inode: Inode; write: PendingWrite }[] = [];
+  #sequence = 0;
   #calls = 0;
   #crashAt = Infinity;
   #frozen: FaultFs | undefined;
@@ -168,13 +170,16 @@ export class FaultFs implements FileSystem {
   }
 
   #lastUnsynced(): { inode: Inode; write: PendingWrite } | undefined {
-    const durable = new Set(this.#durableFiles.values());
-    for (let i = this.#writes.length - 1; i >= 0; i--) {
-      const entry = this.#writes[i]!;
-      if (!entry.inode.unsynced.includes(entry.write)) continue;
-      return durable.has(entry.inode) ? entry : undefined;
+    let found: { inode: Inode; write: PendingWrite } | undefined;
+    for (const inode of new Set([...this.#files.values(), ...this.#durableFiles.values()])) {
+      const write = inode.lastUnsynced;
+      if (write !== undefined && (found === undefined || write.sequence > found.write.sequence)) {
+        found = { inode, write };
+      }
     }
-    return undefined;
+    // A write to a file whose name is not durable cannot survive a power loss.
+    const durable = new Set(this.#durableFiles.values());
+    return found !== undefined && durable.has(found.inode) ? found : undefined;
   }
 
   /** Counts a mutating call; throws when frozen or when a fault is injected. */
@@ -207,12 +212,7 @@ export class FaultFs implements FileSystem {
     };
     for (const [path, inode] of this.#files) fs.#files.set(path, copyOf(inode));
     for (const [path, inode] of this.#durableFiles) fs.#durableFiles.set(path, copyOf(inode));
-    for (const { inode, write } of this.#writes) {
-      if (!inode.unsynced.includes(write)) continue;
-      const copy = copyOf(inode);
-      copy.unsynced.push(write);
-      fs.#writes.push({ inode: copy, write });
-    }
+    for (const [inode, copy] of copies) copy.lastUnsynced = inode.lastUnsynced;
     return fs;
   }
 
@@ -252,12 +252,8 @@ export class FaultFs implements FileSystem {
   }
 
   /** Internal: records an unsynced write. */
-  noteWrite(inode: Inode, write: PendingWrite): void {
-    inode.unsynced.push(write);
-    this.#writes.push({ inode, write });
-    if (this.#writes.length > 4096) {
-      this.#writes = this.#writes.filter((w) => w.inode.unsynced.includes(w.write));
-    }
+  noteWrite(inode: Inode, position: number, bytes: Uint8Array): void {
+    inode.lastUnsynced = { position, bytes, sequence: this.#sequence++ };
   }
 
   readFile(path: string): Promise<Uint8Array> {
@@ -392,7 +388,7 @@ class FaultHandle implements FileHandle {
   write(data: Uint8Array, position: number): Promise<void> {
     return this.#run("write", () => {
       this.#inode.write(position, data);
-      this.#fs.noteWrite(this.#inode, { position, bytes: data.slice() });
+      this.#fs.noteWrite(this.#inode, position, data.slice());
     });
   }
 
