@@ -143,6 +143,40 @@ describe("SegmentedLog", () => {
     await again.close();
   });
 
+  for (const op of ["write", "rename", "remove", "syncDir", "truncate"] as const) {
+    test(`a failed ${op} surfaces, is not acknowledged, and the reopened log is a valid prefix`, async () => {
+      const fs = new FaultFs();
+      const log = await openOn(fs, { segmentBytesMax: 512 });
+      const all = makeEntries(1, 41, 1, 30);
+      await log.append(all.slice(0, 20));
+      fs.failWhen((kind) => kind === op);
+      const outcome = await (async () => {
+        await log.append(all.slice(20, 30));
+        await log.truncateBack(25);
+        await log.truncateFront(12);
+        await log.append(makeEntries(26, 30, 2, 30));
+      })().then(() => "ok", (error) => error);
+      fs.failWhen(undefined);
+      assert.ok(outcome instanceof RuntimeError, `${op}: ${outcome}`);
+      assert.equal(outcome.code, "EIO");
+      assert.throws(
+        () => log.appendBuffered(makeEntries(log.lastIndex() + 1, log.lastIndex() + 2, 3)),
+        RuntimeError,
+      );
+      await log.close();
+      const again = await openOn(fs.image());
+      const entries = await again.entries(again.firstIndex(), again.lastIndex() + 1);
+      assert.ok(again.lastIndex() >= 20, "acknowledged entries survive");
+      for (const entry of entries) {
+        const expected = entry.term === 1
+          ? all[entry.index - 1]!
+          : makeEntry(entry.index, 2, 30, entry.index % 3);
+        assertEntries([entry], [expected]);
+      }
+      await again.close();
+    });
+  }
+
   test("appends made while a sync runs share one write and one fdatasync", async () => {
     const fs = new FaultFs();
     const log = await openOn(fs, { segmentBytesMax: 1 << 20 });

@@ -192,6 +192,38 @@ function acceptable(
   return inFlight.batches.flat().every((entry) => !acked.has(entry.index) || entry.index <= last);
 }
 
+/**
+ * Crashes again at every call of the recovery itself (which repairs the directory on open):
+ * the next open must still find an acceptable state. Returns the crash points exercised.
+ */
+async function crashDuringRecovery(
+  image: FaultFs,
+  policy: SyncPolicy,
+  isAcceptable: (state: State) => boolean,
+): Promise<number> {
+  const probe = image.image();
+  await (await SegmentedLog.open(probe, DIR, { segmentBytesMax: 400, sync: policy })).close();
+  let points = 0;
+  for (let m = 0; m < probe.calls; m++) {
+    const fs = image.image();
+    fs.crashAfter(m);
+    try {
+      await SegmentedLog.open(fs, DIR, { segmentBytesMax: 400, sync: policy });
+    } catch (error) {
+      if (!fs.crashed) throw error;
+    }
+    const tears = fs.lastUnsyncedWriteBytes() ?? 0;
+    for (const torn of new Set([0, tears])) {
+      points++;
+      const log = await SegmentedLog.open(fs.image(torn), DIR, { segmentBytesMax: 400 });
+      const state = await readState(log);
+      assert.ok(isAcceptable(state), `recovery crashed at call ${m}: ${describeState(state)}`);
+      await log.close();
+    }
+  }
+  return points;
+}
+
 async function crashAll(policy: SyncPolicy): Promise<number> {
   const { steps, states } = script();
   const probe = new FaultFs();
@@ -215,6 +247,15 @@ async function crashAll(policy: SyncPolicy): Promise<number> {
             ` or a step towards ${describeState(states[done + 1] ?? states[done]!)}; last: ` +
             JSON.stringify(actual.entries.slice(-3).map((e) => [e.index, e.term, e.data.length])) +
             JSON.stringify(log.report),
+        );
+      }
+      const repaired = log.report.tornBytes > 0 || log.report.completed.length > 0;
+      // Recovery crashes at every 8th tear point (and the full write), to bound the run time.
+      if (repaired && (torn % 8 === 0 || torn === tears)) {
+        points += await crashDuringRecovery(
+          fs.image(torn),
+          policy,
+          (state) => acceptable(state, states, steps, done, acked, policy),
         );
       }
       if (torn === tears) {
