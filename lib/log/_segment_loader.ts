@@ -183,18 +183,20 @@ async function readBase(
   fs: FileSystem,
   dir: string,
 ): Promise<{ index: number; term: number; flags: number }> {
-  const bytes = await readFileIfExists(fs, `${dir}/${BASE_FILE}`);
+  const path = `${dir}/${BASE_FILE}`;
+  const bytes = await readFileIfExists(fs, path);
   if (bytes === undefined) return { index: 0, term: 0, flags: 0 };
   const decoded = decodeWords(bytes, BASE_MAGIC, 2);
-  if (decoded === undefined) throw new LogCorruptionError("Bad base file", BASE_FILE, 0);
+  if (decoded === undefined) throw new LogCorruptionError("Bad base file", path, 0);
   return { index: decoded.words[0]!, term: decoded.words[1]!, flags: decoded.flags };
 }
 
 async function readTruncate(fs: FileSystem, dir: string): Promise<number | undefined> {
-  const bytes = await readFileIfExists(fs, `${dir}/${TRUNCATE_FILE}`);
+  const path = `${dir}/${TRUNCATE_FILE}`;
+  const bytes = await readFileIfExists(fs, path);
   if (bytes === undefined) return undefined;
   const decoded = decodeWords(bytes, TRUNCATE_MAGIC, 1);
-  if (decoded === undefined) throw new LogCorruptionError("Bad truncate file", TRUNCATE_FILE, 0);
+  if (decoded === undefined) throw new LogCorruptionError("Bad truncate file", path, 0);
   return decoded.words[0]!;
 }
 

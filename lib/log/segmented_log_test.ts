@@ -196,6 +196,21 @@ describe("SegmentedLog", () => {
     await log.close();
   });
 
+  test('"everysec" syncs in the background; appendBuffered waits for sync()', async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { sync: "everysec", syncIntervalMs: 5 });
+    await log.append(makeEntries(1, 4, 1));
+    for (let i = 0; i < 400 && (await openOn(fs.image())).lastIndex() < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal((await openOn(fs.image())).lastIndex(), 3);
+    log.appendBuffered(makeEntries(4, 6, 1));
+    assert.equal(log.lastIndex(), 5);
+    await log.sync();
+    assert.equal((await openOn(fs.image())).lastIndex(), 5);
+    await log.close();
+  });
+
   test("serves reads beyond the cache from disk", async () => {
     const fs = new FaultFs();
     const log = await openOn(fs, { cacheBytesMax: 500 });
