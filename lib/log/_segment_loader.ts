@@ -74,6 +74,8 @@ export const TRUNCATE_FILE = "truncate";
 export const BASE_FLAG_RESET = 1;
 const BASE_MAGIC = 0x53424c46; // "FLBS"
 const TRUNCATE_MAGIC = 0x42544c46; // "FLTB"
+/** Granularity at which a torn write is recognised by zeros. */
+const SECTOR_BYTES = 512;
 const SEGMENT_NAME = /^(\d{20})\.seg$/;
 
 /** The file name of the segment starting at `first`. */
@@ -421,10 +423,26 @@ function isTornTail(
   expectedIndex: number,
 ): boolean {
   if (problem === "short") return true;
-  // Space the file system extended but never wrote reads as zeros (etcd's torn-write rule).
+  // Space the file system extended but never wrote reads as zeros (etcd's torn-write rule):
+  // a zero header, or a 512-byte sector of the record that is all zeros, marks a write whose
+  // pages reached the disk only in part (pages may be written back in any order).
   if (isZeroFrom(bytes, position)) return true;
+  const length = view.getUint32(position + 4, true);
+  const recordEnd = Math.min(bytes.length, position + RECORD_HEADER_BYTES + length);
+  if (hasZeroSector(bytes, position, recordEnd)) return true;
   // A valid later record means the bad one sits in the middle: corruption, not a torn tail.
   return findLaterRecord(bytes, view, position + 1, expectedIndex) === undefined;
+}
+
+function hasZeroSector(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let from = start; from < end;) {
+    const to = Math.min(end, (Math.floor(from / SECTOR_BYTES) + 1) * SECTOR_BYTES);
+    let zero = true;
+    for (let i = from; i < to && zero; i++) zero = bytes[i] === 0;
+    if (zero) return true;
+    from = to;
+  }
+  return false;
 }
 
 function isZeroFrom(bytes: Uint8Array, position: number): boolean {

@@ -115,6 +115,21 @@ describe("SegmentedLog", () => {
     await repaired.close();
   });
 
+  test("a record with a zeroed sector is a torn write even when later pages survived", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { segmentBytesMax: 1 << 20 });
+    await log.append(makeEntries(1, 31, 1, 100));
+    await log.close();
+    const [file] = await segmentFiles(fs);
+    // Zero the sector 512..1024: entry 4 (bytes 407..532) reaches into it, so the write is
+    // torn there even though the records after the sector survived.
+    fs.corrupt(`${DIR}/${file}`, 512, new Uint8Array(512));
+    const again = await openOn(fs.image());
+    assert.equal(again.lastIndex(), 3);
+    assert.ok(again.report.tornBytes > 0);
+    await again.close();
+  });
+
   test("refuses a bad record in a sealed segment", async () => {
     const fs = new FaultFs();
     const log = await openOn(fs, { cacheBytesMax: 0 });
