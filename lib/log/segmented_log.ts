@@ -202,8 +202,8 @@ export class SegmentedLog implements RaftLog {
   async entry(index: number): Promise<LogEntry> {
     checkRange("Index", index, this.firstIndex(), this.#lastIndex);
     const entries = await this.entries(index, index + 1);
-    assert(entries.length === 1 && entries[0]!.index === index, "one entry read");
-    return entries[0]!;
+    if (entries[0]?.index !== index) throw new RangeError(`Entry ${index} was truncated`);
+    return entries[0];
   }
 
   /** Entries `[from, to)` within `maxBytes` (payload + 25 bytes each), at least one. */
@@ -215,6 +215,8 @@ export class SegmentedLog implements RaftLog {
     const budget = { bytes: 0, max: maxBytes };
     let next = from;
     while (next < to) {
+      // A truncation while this read awaited the disk: return what is still valid.
+      if (next > this.#lastIndex || next <= this.#baseIndex) break;
       const cached = this.#cache.get(next);
       if (cached !== undefined) {
         budget.bytes += entryBytes(cached);
