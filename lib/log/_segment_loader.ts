@@ -378,11 +378,16 @@ async function loadScanned(
     loaded.runs.push(first + count - 1, getU64(view, position + 16));
     position += result;
   }
+  if (problem !== undefined && isFooterOf(bytes, view, position, offsets, count)) {
+    // A sealed segment whose trailer or term runs were damaged: its records all checked out
+    // and its offsets array matches them, so only the footer's summary is lost.
+    problem = undefined;
+  }
   const segment: Segment = {
     first,
     count,
     end: position,
-    sealed: trailer !== undefined && problem === undefined,
+    sealed: (trailer !== undefined || position < bytes.length) && problem === undefined,
     offsets,
     trailer: undefined,
     path,
@@ -432,6 +437,22 @@ function isTornTail(
   if (hasZeroSector(bytes, position, recordEnd)) return true;
   // A valid later record means the bad one sits in the middle: corruption, not a torn tail.
   return findLaterRecord(bytes, view, position + 1, expectedIndex) === undefined;
+}
+
+/** Whether `bytes` from `position` on are a footer whose offsets array equals `offsets`. */
+function isFooterOf(
+  bytes: Uint8Array,
+  view: DataView,
+  position: number,
+  offsets: Uint32Array,
+  count: number,
+): boolean {
+  const rest = bytes.length - position - count * 4 - TRAILER_BYTES;
+  if (count === 0 || rest < 16 || rest % 16 !== 0) return false;
+  for (let i = 0; i < count; i++) {
+    if (view.getUint32(position + i * 4, true) !== offsets[i]) return false;
+  }
+  return true;
 }
 
 function hasZeroSector(bytes: Uint8Array, start: number, end: number): boolean {

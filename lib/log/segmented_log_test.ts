@@ -143,6 +143,34 @@ describe("SegmentedLog", () => {
     await again.close();
   });
 
+  test("a sealed segment with a bad footer is scanned; a bad record there refuses or repairs", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { cacheBytesMax: 0 });
+    await log.append(makeEntries(1, 201, 1, 50));
+    await log.close();
+    const files = await segmentFiles(fs);
+    const first = `${DIR}/${files[0]}`;
+    const size = fs.fileBytes(first).length;
+    fs.corrupt(first, size - 4, new Uint8Array([9, 9, 9, 9])); // trailer checksum
+    const scanned = await openOn(fs.image(), { cacheBytesMax: 0 });
+    assert.equal(scanned.report.segmentsScanned, 1);
+    assertEntries(await scanned.entries(1, 201), makeEntries(1, 201, 1, 50));
+    await scanned.close();
+    fs.corrupt(first, 32 + 75 * 10 + 30, new Uint8Array([0x55])); // payload of entry 11
+    await assert.rejects(() => openOn(fs.image()), (error) => {
+      assert.ok(error instanceof LogCorruptionError);
+      assert.equal(error.file, first);
+      assert.equal(error.offset, 32 + 75 * 10);
+      return true;
+    });
+    const repaired = await openOn(fs.image(), { repair: true });
+    assert.equal(repaired.lastIndex(), 10);
+    assert.ok(repaired.report.droppedEntries >= files.length - 1);
+    assert.deepEqual((await segmentFiles(fs.image())).length, files.length);
+    await repaired.append(makeEntries(11, 13, 2, 50));
+    await repaired.close();
+  });
+
   test("a failed fsync is never acknowledged and stops the log", async () => {
     const fs = new FaultFs();
     const log = await openOn(fs);
