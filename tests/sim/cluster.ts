@@ -348,6 +348,7 @@ export class SimCluster {
       const soft = node.raft.softState();
       if (soft.role === "leader") this.history.noteLeader(soft.term, node.id);
     }
+    check(this.network.size < 50_000, () => `message storm: ${this.network.size} in flight`);
     if (this.now % 16 === 0) this.checkLogs();
   }
 

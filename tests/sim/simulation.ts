@@ -50,7 +50,8 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
   const all = ["n0", "n1", "n2", "n3", "n4", "n5"];
   const voters = all.slice(0, voterCount);
   const spares = all.slice(voterCount, voterCount + (plan.chance(0.5) ? 1 : 0) + 1);
-  const lease = plan.chance(0.3);
+  const checkQuorum = plan.chance(0.75);
+  const lease = checkQuorum && plan.chance(0.4);
   const cluster = new SimCluster({
     seed,
     voters,
@@ -58,6 +59,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
     node: {
       electionTicks: 10,
       heartbeatTicks: plan.chance(0.5) ? 1 : 2,
+      checkQuorum,
       readOnly: lease ? "lease" : "safe",
       maxMessageBytes: plan.pick([64, 512, 4096]),
       maxInflightMessages: plan.pick([1, 4, 64]),
@@ -186,12 +188,24 @@ function workload(
     const id = leader !== undefined && random.chance(0.8) ? leader.id : random.pick(cluster.ids);
     cluster.write(id, random.pick(KEYS), `v${next()}`);
   }
-  if (random.chance(rates.read)) cluster.read(random.pick(cluster.ids), random.pick(KEYS));
+  if (random.chance(rates.read)) {
+    // Half the reads go to a node that believes it leads (a deposed leader must not answer).
+    const leaders = cluster.leaders();
+    const id = leaders.length > 0 && random.chance(0.5)
+      ? random.pick(leaders).id
+      : random.pick(cluster.ids);
+    cluster.read(id, random.pick(KEYS));
+  }
 }
 
 function partition(cluster: SimCluster, random: Random): void {
   const ids = cluster.ids;
-  if (random.chance(0.5)) {
+  const leader = cluster.leader();
+  if (leader !== undefined && random.chance(0.4)) {
+    // Cut the leader off, alone or with one follower, so that a new leader rises elsewhere.
+    const group = random.chance(0.5) ? [leader.id] : [leader.id, random.pick(ids)];
+    cluster.network.isolate(group, ids);
+  } else if (random.chance(0.5)) {
     const size = random.range(1, Math.max(2, Math.floor(ids.length / 2) + 1));
     const shuffled = [...ids].sort(() => random.float() - 0.5);
     cluster.network.isolate(shuffled.slice(0, size), ids);
