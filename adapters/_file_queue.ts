@@ -1,0 +1,41 @@
+/**
+ * Runs a file handle's operations one at a time, in call order, so a positional read never
+ * races another on a shared cursor (Deno seeks) and a `datasync` issued after a `write` covers
+ * it even when the caller did not await the write.
+ *
+ * @module
+ */
+
+/**
+ * A per-handle chain of operations.
+ *
+ * @example
+ * ```ts ignore
+ * const queue = new FileQueue();
+ * const count = await queue.run(() => readAt(file, buffer, 0));
+ * ```
+ */
+export class FileQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `operation` after every operation queued before it, whether they failed or not. */
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(operation, operation);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * Checks a file position or size argument: a safe non-negative integer.
+ *
+ * @example
+ * ```ts ignore
+ * checkOffset(position, "position");
+ * ```
+ */
+export function checkOffset(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`File ${name} must be a non-negative safe integer, got ${value}`);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A byte-bounded cache of the most recent log entries, contiguous by index, so the Raft core can
+ * replicate fresh entries without awaiting the disk. Entries not yet written are never evicted.
+ *
+ * @module
+ */
+
+import { assert } from "../_assert.ts";
+import { RECORD_HEADER_BYTES } from "./_record.ts";
+import type { LogEntry } from "./types.ts";
+
+/** Bytes an entry counts for against `maxBytes` limits: payload plus record header. */
+export function entryBytes(entry: LogEntry): number {
+  return entry.data.byteLength + RECORD_HEADER_BYTES;
+}
+
+/** Recent entries `[first, first + size)`, at most `bytesMax` bytes of them (plus pinned). */
+export class EntryCache {
+  #entries: LogEntry[] = [];
+  #head = 0;
+  #first = 0;
+  #bytes = 0;
+  readonly #bytesMax: number;
+
+  /** @param bytesMax Bound on the bytes kept (entries newer than `evict`'s pin may exceed it). */
+  constructor(bytesMax: number) {
+    assert(bytesMax >= 0, "cache bound");
+    this.#bytesMax = bytesMax;
+  }
+
+  /** Index of the first cached entry (meaningless when empty). */
+  get first(): number {
+    return this.#first;
+  }
+
+  /** Number of cached entries. */
+  get size(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  /** Adds the next entry; a gap (index not `last + 1`) restarts the cache. */
+  push(entry: LogEntry): void {
+    if (this.size === 0 || entry.index !== this.#first + this.size) {
+      this.clear();
+      this.#first = entry.index;
+    }
+    this.#entries.push(entry);
+    this.#bytes += entryBytes(entry);
+  }
+
+  /** Drops the oldest entries while over the bound, but none at or after `pinnedFrom`. */
+  evict(pinnedFrom: number): void {
+    while (this.#bytes > this.#bytesMax && this.size > 0 && this.#first < pinnedFrom) {
+      this.#bytes -= entryBytes(this.#entries[this.#head]!);
+      this.#head++;
+      this.#first++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** The cached entry at `index`, if any. */
+  get(index: number): LogEntry | undefined {
+    const offset = index - this.#first;
+    if (offset < 0 || offset >= this.size) return undefined;
+    return this.#entries[this.#head + offset];
+  }
+
+  /** Forgets entries after `index`. */
+  truncateAfter(index: number): void {
+    while (this.size > 0 && this.#first + this.size - 1 > index) {
+      this.#bytes -= entryBytes(this.#entries.pop()!);
+    }
+  }
+
+  /** Forgets entries before `index`. */
+  dropBefore(index: number): void {
+    while (this.size > 0 && this.#first < index) {
+      this.#bytes -= entryBytes(this.#entries[this.#head]!);
+      this.#head++;
+      this.#first++;
+    }
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#entries = [];
+    this.#head = 0;
+    this.#bytes = 0;
+  }
+
+  /** Entries `[from, to)` within `maxBytes` (at least one), or undefined if any is missing. */
+  slice(from: number, to: number, maxBytes: number): LogEntry[] | undefined {
+    if (from >= to) return [];
+    if (from < this.#first || to > this.#first + this.size) return undefined;
+    return takeWithin(this.#entries, this.#head + from - this.#first, to - from, maxBytes);
+  }
+}
+
+/** Up to `count` entries from `list[start]` whose bytes fit `maxBytes` (always at least one). */
+export function takeWithin(
+  list: readonly LogEntry[],
+  start: number,
+  count: number,
+  maxBytes: number,
+): LogEntry[] {
+  const out: LogEntry[] = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const entry = list[start + i]!;
+    bytes += entryBytes(entry);
+    if (bytes > maxBytes && out.length > 0) break;
+    out.push(entry);
+  }
+  return out;
+}

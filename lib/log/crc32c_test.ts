@@ -1,0 +1,44 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { crc32c } from "./crc32c.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+/** Bit-at-a-time reference, to check the sliced tables. */
+function slowCrc32c(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+describe("crc32c", () => {
+  test("known vectors", () => {
+    assert.equal(crc32c(text("123456789")), 0xe3069283);
+    assert.equal(crc32c(new Uint8Array(0)), 0);
+    assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa); // RFC 3720 B.4: 32 bytes of zeros
+    assert.equal(crc32c(new Uint8Array(32).fill(0xff)), 0x62a8ab43); // 32 bytes of 0xff
+    const ascending = Uint8Array.from({ length: 32 }, (_, i) => i);
+    assert.equal(crc32c(ascending), 0x46dd794e);
+  });
+
+  test("matches a bitwise reference at every length and offset", () => {
+    const bytes = Uint8Array.from({ length: 200 }, (_, i) => (i * 151 + 7) & 0xff);
+    for (let start = 0; start < 9; start++) {
+      for (let end = start; end <= bytes.length; end += 7) {
+        assert.equal(crc32c(bytes, 0, start, end), slowCrc32c(bytes.subarray(start, end)));
+      }
+    }
+  });
+
+  test("continues across chunks", () => {
+    const bytes = text("The quick brown fox jumps over the lazy dog");
+    const whole = crc32c(bytes);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const first = crc32c(bytes.subarray(0, cut));
+      assert.equal(crc32c(bytes, first, cut), whole);
+    }
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * One client connection: decode requests, dispatch them, answer in order.
+ *
+ * @module
+ */
+
+import { RespSyntaxError } from "../errors.ts";
+import type { Connection } from "../runtime.ts";
+import type { Conn } from "../resp/conn.ts";
+import { RespDecoder, type RespDecoderOptions } from "../resp/decoder.ts";
+import { ReplyQueue } from "../resp/reply_queue.ts";
+import { arityAccepts, type CommandHandler, type CommandTable } from "./command_table.ts";
+import { quoted } from "./_text.ts";
+
+/** Settings a {@linkcode Session} takes from the server. */
+export interface SessionOptions {
+  /** The commands. */
+  commands: CommandTable;
+  /** Runs a flush later in this event-loop turn. */
+  scheduleFlush: (flush: () => void) => void;
+  /** Decoder limits. */
+  decoder: RespDecoderOptions;
+  /** Pending output bound (bytes). */
+  outputBytesMax: number;
+  /** Commands awaiting an asynchronous reply before reading pauses. */
+  inflightMax: number;
+  /** Told about handler failures and protocol errors (for logging). */
+  onError: ((error: unknown, session: Session) => void) | undefined;
+  /** Told when the connection is gone. */
+  onClose: (session: Session) => void;
+}
+
+/**
+ * Serves one connection. Reading pauses while the peer is not reading replies (the connection
+ * reports backpressure) or while `inflightMax` replies are pending, so neither the decoder's
+ * input nor the reply queue grows without bound. A protocol error answers
+ * `-ERR Protocol error: ...` after every earlier reply, then closes the connection.
+ *
+ * @example
+ * ```ts ignore
+ * const session = new Session(connection, 1, options);
+ * session.start();
+ * ```
+ */
+export class Session {
+  /** The connection. */
+  readonly connection: Connection;
+  /** The client id. */
+  readonly id: number;
+  readonly #options: SessionOptions;
+  readonly #decoder: RespDecoder;
+  readonly #replies: ReplyQueue;
+  /** No more requests will be read (protocol error, QUIT, close). */
+  #stopped = false;
+  #backpressured = false;
+  #reading = true;
+  #peerEnded = false;
+  /** The decoder held no complete request when last asked. */
+  #inputDrained = true;
+  #closed = false;
+
+  /**
+   * Creates a session; call {@linkcode Session.start} to begin reading.
+   *
+   * @param connection The accepted connection.
+   * @param id The client id.
+   * @param options The server's settings.
+   */
+  constructor(connection: Connection, id: number, options: SessionOptions) {
+    this.connection = connection;
+    this.id = id;
+    this.#options = options;
+    this.#decoder = new RespDecoder(options.decoder);
+    this.#replies = new ReplyQueue(connection, {
+      scheduleFlush: options.scheduleFlush,
+      outputBytesMax: options.outputBytesMax,
+      id,
+      onBackpressure: () => this.#onBackpressure(),
+      onClosed: (reason) => this.#onRepliesClosed(reason),
+    });
+  }
+
+  /** Starts reading requests. */
+  start(): void {
+    this.connection.start({
+      data: (chunk) => this.#onData(chunk),
+      end: () => this.#onEnd(),
+      close: () => this.#onClose(),
+    });
+  }
+
+  /** Closes the connection now, dropping unsent replies. */
+  close(): void {
+    this.#stopped = true;
+    this.#replies.close();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#stopped) return;
+    this.#decoder.push(chunk);
+    this.#process();
+  }
+
+  /** Dispatches complete requests until input runs out or a bound says wait. */
+  #process(): void {
+    while (!this.#stopped && !this.#mustWait()) {
+      let args: Uint8Array[] | undefined;
+      try {
+        args = this.#decoder.next();
+      } catch (error) {
+        if (!(error instanceof RespSyntaxError)) throw error;
+        this.#protocolError(error);
+        break;
+      }
+      this.#inputDrained = args === undefined;
+      if (args === undefined) break;
+      this.#dispatch(args);
+    }
+    this.#updateReading();
+    this.#finishIfDone();
+  }
+
+  #mustWait(): boolean {
+    return this.#backpressured || this.#replies.pendingReplies >= this.#options.inflightMax;
+  }
+
+  #dispatch(args: Uint8Array[]): void {
+    const conn = this.#replies.begin();
+    const name = args[0]!;
+    const spec = this.#options.commands.lookup(name);
+    if (spec === undefined) {
+      const fallback = this.#options.commands.fallback;
+      if (fallback !== undefined) return this.#run(fallback, conn, args);
+      conn.writeError(`ERR unknown command '${quoted(name)}'`);
+      return conn.end();
+    }
+    if (!arityAccepts(spec.arity, args.length)) {
+      conn.writeError(`ERR wrong number of arguments for '${spec.name}' command`);
+      return conn.end();
+    }
+    this.#run(spec.handler, conn, args);
+  }
+
+  /** Runs a handler; its reply ends when it returns, or when its promise settles. */
+  #run(handler: CommandHandler, conn: Conn, args: Uint8Array[]): void {
+    let result: void | Promise<void>;
+    try {
+      result = handler(conn, args);
+    } catch (error) {
+      this.#fail(conn, error);
+      return;
+    }
+    if (result === undefined || typeof result.then !== "function") {
+      if (!conn.ended) conn.end();
+      return;
+    }
+    result.then(
+      () => this.#settled(conn, undefined),
+      (error: unknown) => this.#settled(conn, error ?? new Error("Rejected")),
+    );
+  }
+
+  #settled(conn: Conn, error: unknown): void {
+    if (error !== undefined) this.#fail(conn, error);
+    else if (!conn.ended) conn.end();
+    // A slot freed: requests held back by the in-flight bound may go on.
+    if (!this.#stopped) this.#process();
+    else this.#finishIfDone();
+  }
+
+  /** A handler threw: its half-written reply, where still unsent, becomes `-ERR message`. */
+  #fail(conn: Conn, error: unknown): void {
+    this.#options.onError?.(error, this);
+    if (conn.ended) return;
+    conn.discard();
+    const message = error instanceof Error ? error.message : String(error);
+    conn.writeError(`ERR ${message.split("\n")[0]}`);
+    conn.end();
+  }
+
+  #protocolError(error: RespSyntaxError): void {
+    this.#options.onError?.(error, this);
+    this.#stopped = true;
+    const conn = this.#replies.begin();
+    conn.writeError(`ERR Protocol error: ${error.message}`);
+    conn.close();
+    conn.end();
+  }
+
+  #onBackpressure(): void {
+    if (this.#backpressured) return;
+    this.#backpressured = true;
+    this.#updateReading();
+    this.connection.drained().then(() => {
+      this.#backpressured = false;
+      this.#process();
+    });
+  }
+
+  #updateReading(): void {
+    const wanted = !this.#stopped && !this.#mustWait();
+    if (wanted === this.#reading || this.#closed) return;
+    this.#reading = wanted;
+    if (wanted) this.connection.resume();
+    else this.connection.pause();
+  }
+
+  #onEnd(): void {
+    // The client sent everything it will send: answer what is decoded, then close.
+    this.#peerEnded = true;
+    this.#process();
+  }
+
+  #finishIfDone(): void {
+    if (!this.#peerEnded || this.#stopped || !this.#inputDrained) return;
+    if (this.#replies.pendingReplies > 0) return;
+    this.#stopped = true;
+    this.#replies.flush();
+    this.connection.end();
+    this.connection.drained().then(() => this.connection.close());
+  }
+
+  #onRepliesClosed(reason: "requested" | "overflow" | "closed"): void {
+    this.#stopped = true;
+    // After QUIT or a protocol error the last reply is queued with a FIN; close once it is out.
+    if (reason === "requested") this.connection.drained().then(() => this.connection.close());
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopped = true;
+    this.#replies.close();
+    this.#options.onClose(this);
+  }
+}
