@@ -27,6 +27,7 @@
 
 export { open } from "./adapters/open.ts";
 export type { Node, NodeState } from "./lib/server/node.ts";
+export type { Membership, SnapshotMeta } from "./lib/raft/types.ts";
 export type { ConnectionInfo, Level, OpenOptions } from "./lib/server/options.ts";
 export type {
   Applier,

@@ -6,7 +6,6 @@
  * @module
  */
 
-import type { NotLeaderError } from "../errors.ts";
 import type { Entry } from "../raft/types.ts";
 import { decodeCommand } from "./command_codec.ts";
 import type { Logger } from "./logger.ts";
@@ -16,12 +15,12 @@ import type { Applier, Command, Machine, MaybePromise, ReplyWriter } from "./mac
 export interface ApplierHost {
   /**
    * Proposes a command's arguments; resolves with the log position the entry took, or rejects
-   * with {@linkcode NotLeaderError} (or another error) when it cannot be proposed.
+   * with a `NotLeaderError` (or another error) when it cannot be proposed.
    */
   propose(args: readonly Uint8Array[]): Promise<{ index: number; term: number }>;
   /**
-   * Resolves when a read may be served under the consistency level; rejects with
-   * {@linkcode NotLeaderError} when this node may not serve it.
+   * Resolves when a read may be served under the consistency level; rejects with a
+   * `NotLeaderError` when this node may not serve it.
    */
   readBarrier(): Promise<void>;
   /** The node's logger. */

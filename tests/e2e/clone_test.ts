@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { hasProgram, sleep } from "../_support/processes.ts";
-import { type Target, TestCluster, TestNode, voters, waitFor } from "./_cluster.ts";
+import { type Target, TestCluster, type TestNode, voters, waitFor } from "./_cluster.ts";
 
 const skip = "Bun" in globalThis
   ? "end-to-end tests run under deno test"
