@@ -162,30 +162,24 @@ export class FrameworkApplier implements Applier {
    */
   async applyEntries(entries: readonly Entry[]): Promise<void> {
     for (const entry of entries) {
-      let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+      let outcome: Outcome = { ok: true, value: undefined };
       if (entry.type === 0 && entry.data.length > 0) {
-        outcome = await this.#applyCommand(entry);
-      } else {
-        outcome = { ok: true, value: undefined };
+        // Most machines answer synchronously: no await then, so a whole batch is applied (and
+        // its waiting writes released) in one go, and their replies leave together.
+        try {
+          const value = this.#machine.command(
+            this,
+            null,
+            createCommand(decodeCommand(entry.data)),
+          );
+          outcome = { ok: true, value: value instanceof Promise ? await value : value };
+        } catch (error) {
+          outcome = { ok: false, error };
+        }
       }
       this.#applied = entry.index;
       this.#remember(entry, outcome);
       this.#settle(entry, outcome);
-    }
-  }
-
-  async #applyCommand(
-    entry: Entry,
-  ): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
-    try {
-      const value = await this.#machine.command(
-        this,
-        null,
-        createCommand(decodeCommand(entry.data)),
-      );
-      return { ok: true, value };
-    } catch (error) {
-      return { ok: false, error };
     }
   }
 

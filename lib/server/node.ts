@@ -17,6 +17,7 @@ import { createCommandTable } from "./builtins.ts";
 import type { CommandTable } from "./command_table.ts";
 import { FrameworkApplier, ProposalLostError } from "./applier.ts";
 import { encodeCommandEntry } from "./command_codec.ts";
+import { createFlushScheduler, type FlushScheduler } from "./flush_scheduler.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { decodeMessages } from "./message_codec.ts";
 import { type NodeStorage, openNodeStorage } from "./node_storage.ts";
@@ -116,6 +117,7 @@ export class RaftServer implements Node {
   #snapshotter!: Snapshotter;
   #applyQueue!: ApplyQueue;
   #server: Server | undefined;
+  readonly #flushes: FlushScheduler = createFlushScheduler();
   #ticker: ReturnType<typeof setInterval> | undefined;
   #soft: SoftState = { role: "follower", leader: "", term: 0 };
   #closed = false;
@@ -219,6 +221,7 @@ export class RaftServer implements Node {
       hostname: settings.bind.hostname,
       port: settings.bind.port,
       commands: this.commands,
+      scheduleFlush: this.#flushes.schedule,
       onError: (error) => log.debug(`Connection error: ${describe(error)}`),
     });
     log.notice(`Node ${this.id} listening on port ${this.port} (${settings.backend} backend)`);
@@ -405,6 +408,16 @@ export class RaftServer implements Node {
     return this.storage.snapshots.list();
   }
 
+  /** Counters of the write path, for INFO: how well proposals and passes batch. */
+  pipelineStats(): Record<string, number> {
+    return {
+      ready_passes: this.#driver.passes,
+      proposal_batches: this.#proposer.batches,
+      apply_waiting: this.#applyQueue.waiting,
+      reads_waiting: this.reads.waiting,
+    };
+  }
+
   /** Connection count, for INFO. */
   get clientConnections(): number {
     return this.#server?.connections ?? 0;
@@ -421,6 +434,7 @@ export class RaftServer implements Node {
     this.applier.failAll(shutdown);
     this.#transport.close();
     await this.#server?.close();
+    this.#flushes.close();
     await this.#driver.idle();
     await this.#snapshotter.idle();
     await this.storage.close();
@@ -439,6 +453,7 @@ export class RaftServer implements Node {
 
   #hooks() {
     return {
+      beforePass: () => this.#proposer.flush(),
       send: (messages: Parameters<Transport["send"]>[0]) => this.#transport.send(messages),
       persistEntries: async (entries: Entry[]) => {
         const log = this.storage.log;
@@ -446,10 +461,12 @@ export class RaftServer implements Node {
         if (first <= log.lastIndex()) await log.truncateBack(first - 1);
         await log.append(entries);
       },
-      persistHardState: async (state: HardState, mustSync: boolean) => {
+      persistHardState: async (state: HardState) => {
         const saved = this.storage.hardState();
-        // The commit index is only a hint: rewriting the file for it alone is not worth an fsync.
-        if (!mustSync && state.term === saved.term && state.vote === saved.vote) return;
+        // Only a new term or vote must be durable before we answer (a lost vote could elect two
+        // leaders). The commit index is a hint: rewriting the file (temp file, fsync, rename,
+        // fsync of the directory) for it on every pass would cost more than the entries do.
+        if (state.term === saved.term && state.vote === saved.vote) return;
         await this.storage.saveHardState(state);
       },
       persistSnapshotChunks: (chunks: SnapshotChunk[]) => this.#snapshotter.receive(chunks),

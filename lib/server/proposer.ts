@@ -1,6 +1,7 @@
 /**
- * Batches proposals: every write proposed in one event-loop turn becomes one call to the Raft
- * core, so one log append (and at high durability one fsync) carries all of them.
+ * Batches proposals: writes queue here until the Raft loop starts its next pass, then go to the
+ * core in one call. While a pass awaits the disk, every write that arrives joins the next batch,
+ * so one log append (and at high durability one fsync) carries all of them: group commit.
  *
  * @module
  */
@@ -26,7 +27,7 @@ interface Queued {
 export interface ProposerOptions {
   /** Proposes a batch to the core (`RaftNode.proposeBatch`). */
   proposeBatch(batch: readonly Uint8Array[]): ProposeResult;
-  /** Runs the Raft loop soon. */
+  /** Runs the Raft loop soon; the loop calls `flush()` before its next pass. */
   schedule(): void;
   /** Most proposals in one batch (default 4,096); more wait for the next. */
   batchMax?: number;
@@ -67,12 +68,13 @@ export class Proposer {
       this.#queue.push({ data, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        queueMicrotask(() => this.#flush());
+        this.#options.schedule();
       }
     });
   }
 
-  #flush(): void {
+  /** Hands everything queued to the core (the Raft loop calls this before each pass). */
+  flush(): void {
     this.#scheduled = false;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#options.batchMax);
@@ -89,7 +91,6 @@ export class Proposer {
         for (const queued of batch) queued.reject(error);
       }
     }
-    this.#options.schedule();
   }
 
   /** Fails everything queued (on close). */

@@ -18,6 +18,11 @@ import type { Entry, HardState, SnapshotChunk } from "../raft/types.ts";
 
 /** What the driver does with each part of a Ready. All may be async except `send`. */
 export interface RaftDriverHooks {
+  /**
+   * Runs before each pass: hands everything proposed since the last pass to the core at once,
+   * so proposals that arrive while a pass awaits the disk share the next append.
+   */
+  beforePass(): void;
   /** Hands messages to the transport (never awaits: the network must not stall the loop). */
   send(messages: Message[]): void;
   /**
@@ -110,7 +115,11 @@ export class RaftDriver {
     try {
       do {
         this.#again = false;
-        while (!this.#stopped && this.#raft.hasReady()) await this.#pass();
+        while (!this.#stopped) {
+          this.#hooks.beforePass();
+          if (!this.#raft.hasReady()) break;
+          await this.#pass();
+        }
       } while (this.#again && !this.#stopped);
     } catch (error) {
       this.#stopped = true;

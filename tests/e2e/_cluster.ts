@@ -6,7 +6,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -26,9 +26,12 @@ export type Target = "deno" | "bun-compiled" | "bun" | "node";
 /** Path of the clone compiled by `bun build --compile` for the tests. */
 export const COMPILED_CLONE: string = join(ROOT, "dist", "clone-test");
 
-/** Compiles the clone with Bun once per test run (about a second). */
+let compiled = false;
+
+/** Compiles the clone with Bun once per test process (about a second), never reusing old builds. */
 export function compileClone(): void {
-  if (existsSync(COMPILED_CLONE)) return;
+  if (compiled) return;
+  compiled = true;
   mkdirSync(join(ROOT, "dist"), { recursive: true });
   const result = spawnSync(BIN.bun, [
     "build",

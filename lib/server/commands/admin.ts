@@ -101,6 +101,10 @@ export function infoText(server: RaftServer, started: number, wanted: Set<string
       ): [string, string] => [`raft_${key}`, value]),
       ["raft_voters", server.membership().voters.join(",")],
       ["raft_learners", server.membership().learners.join(",")],
+      ...Object.entries(server.pipelineStats()).map(([key, value]): [string, number] => [
+        `raft_${key}`,
+        value,
+      ]),
       ["raft_consistency", server.settings.consistency],
       ["raft_durability", server.settings.durability],
     ]],
