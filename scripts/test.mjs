@@ -104,6 +104,7 @@ if (wants("node")) {
     "tests/runtime/**/*_test.ts",
     "lib/resp/**/*_test.ts",
     "tests/clients/**/*_test.ts",
+    "tests/server/**/*_test.ts",
   ], junit);
 }
 

@@ -28,6 +28,7 @@ import { RaftDriver } from "./raft_driver.ts";
 import { ReadBatcher } from "./read_batcher.ts";
 import { recoverState } from "./recovery.ts";
 import { serve, type Server } from "./server.ts";
+import type { Session } from "./session.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { StorageView } from "./storage_view.ts";
 import { Transport } from "./transport.ts";
@@ -222,6 +223,17 @@ export class RaftServer implements Node {
       port: settings.bind.port,
       commands: this.commands,
       scheduleFlush: this.#flushes.schedule,
+      ...(settings.connAccept === undefined ? {} : {
+        onConnect: (session: Session) =>
+          settings.connAccept!({ id: session.id, remoteAddress: session.connection.remoteAddress }),
+      }),
+      ...(settings.connClosed === undefined ? {} : {
+        onDisconnect: (session: Session, error: unknown) =>
+          settings.connClosed!(
+            { id: session.id, remoteAddress: session.connection.remoteAddress },
+            error,
+          ),
+      }),
       onError: (error) => log.debug(`Connection error: ${describe(error)}`),
     });
     log.notice(`Node ${this.id} listening on port ${this.port} (${settings.backend} backend)`);
@@ -260,7 +272,8 @@ export class RaftServer implements Node {
 
   /** A round trip through the log: resolves once an entry proposed now is applied here. */
   async barrier(): Promise<void> {
-    const position = await this.propose(encodeCommandEntry([]));
+    // An empty entry: it goes through the log like any write but the machine never sees it.
+    const position = await this.propose(new Uint8Array(0));
     await this.applier.waitFor(position);
   }
 

@@ -38,6 +38,10 @@ export interface ServeOptions {
   scheduleFlush?: (flush: () => void) => void;
   /** Told about handler exceptions and protocol errors, for logging. */
   onError?: (error: unknown, session: Session) => void;
+  /** Told of each new connection before it is read; return false to close it at once. */
+  onConnect?: (session: Session) => boolean;
+  /** Told when a connection is gone, with the error that closed it, if any. */
+  onDisconnect?: (session: Session, error: unknown) => void;
 }
 
 /** A running server. */
@@ -76,12 +80,19 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     outputBytesMax: options.outputBytesMax ?? OUTPUT_BYTES_MAX_DEFAULT,
     inflightMax: options.inflightMax ?? INFLIGHT_MAX_DEFAULT,
     onError: options.onError,
-    onClose: (session: Session) => sessions.delete(session),
+    onClose: (session: Session, error: unknown) => {
+      sessions.delete(session);
+      options.onDisconnect?.(session, error);
+    },
   };
   const listener = await runtime.listen(
     { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 },
     (connection) => {
       const session = new Session(connection, nextId++, sessionOptions);
+      if (options.onConnect !== undefined && !options.onConnect(session)) {
+        connection.close();
+        return;
+      }
       sessions.add(session);
       session.start();
     },

@@ -26,8 +26,8 @@ export interface SessionOptions {
   inflightMax: number;
   /** Told about handler failures and protocol errors (for logging). */
   onError: ((error: unknown, session: Session) => void) | undefined;
-  /** Told when the connection is gone. */
-  onClose: (session: Session) => void;
+  /** Told when the connection is gone, with the error that closed it, if any. */
+  onClose: (session: Session, error: unknown) => void;
 }
 
 /**
@@ -85,7 +85,7 @@ export class Session {
     this.connection.start({
       data: (chunk) => this.#onData(chunk),
       end: () => this.#onEnd(),
-      close: () => this.#onClose(),
+      close: (error) => this.#onClose(error),
     });
   }
 
@@ -226,11 +226,11 @@ export class Session {
     if (reason === "requested") this.connection.drained().then(() => this.connection.close());
   }
 
-  #onClose(): void {
+  #onClose(error?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopped = true;
     this.#replies.close();
-    this.#options.onClose(this);
+    this.#options.onClose(this, error);
   }
 }

@@ -1,0 +1,178 @@
+/**
+ * The framework in one process over real sockets (the runtime's own adapter), memory backend:
+ * the node-level commands, AUTH, the connection hooks, and a three-node cluster.
+ */
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createRuntime } from "../../adapters/auto.ts";
+import { Clone } from "../../examples/clone.ts";
+import { type Node, openNode } from "../../lib/server/node.ts";
+import type { OpenOptions } from "../../lib/server/options.ts";
+import { request } from "../../lib/server/request.ts";
+import { RespErrorReply, type RespReply } from "../../lib/resp/reply_decoder.ts";
+import { freePort, sleep } from "../_support/processes.ts";
+
+const runtime = createRuntime();
+const text = (reply: RespReply | undefined): string =>
+  reply instanceof Uint8Array
+    ? new TextDecoder().decode(reply)
+    : reply instanceof RespErrorReply
+    ? `-${reply.message}`
+    : String(reply);
+
+async function start(options: Partial<OpenOptions> = {}): Promise<Node> {
+  const port = await freePort();
+  const node = await openNode({
+    machine: new Clone(),
+    addr: `127.0.0.1:${port}`,
+    backend: "memory",
+    logLevel: "quiet",
+    electionTimeoutMs: 300,
+    heartbeatMs: 50,
+    runtime,
+    ...options,
+  });
+  for (let i = 0; i < 200 && node.state() !== "Leader" && options.join === undefined; i++) {
+    await sleep(10);
+  }
+  return node;
+}
+
+async function call(node: Node, ...commands: string[][]): Promise<string[]> {
+  return (await request(runtime, node.id, commands)).map(text);
+}
+
+describe("a node in one process", () => {
+  test("Finn's and Uhaha's commands answer in their shapes", async () => {
+    const node = await start();
+    try {
+      assert.equal(node.state(), "Leader");
+      const [set, get, leader, state, machine, version, barrier] = await call(
+        node,
+        ["SET", "a", "1"],
+        ["GET", "a"],
+        ["RAFTLEADER"],
+        ["RAFTSTATE"],
+        ["MACHINE"],
+        ["VERSION"],
+        ["BARRIER"],
+      );
+      assert.deepEqual([set, get, leader, state, machine], ["OK", "1", node.id, "Leader", "Clone"]);
+      assert.match(version!, /^flotilla \d+\.\d+\.\d+$/);
+      assert.equal(barrier, "OK");
+      const [stats] = await request(runtime, node.id, [["RAFTSTATS"]]);
+      const keys = (stats as Uint8Array[]).filter((_, i) => i % 2 === 0).map(text);
+      assert.deepEqual(keys, [...keys].sort());
+      assert.ok(keys.includes("applied_index") && keys.includes("last_snapshot_index"));
+      const [info] = await call(node, ["INFO", "raft"]);
+      assert.match(info!, /^# Raft\r\n/);
+      assert.match(info!, /raft_state:Leader/);
+      const [raftInfo] = await request(runtime, node.id, [["RAFT", "INFO", "*index"]]);
+      const infoKeys = (raftInfo as Uint8Array[]).filter((_, i) => i % 2 === 0).map(text);
+      assert.deepEqual(infoKeys, [
+        "commit_index",
+        "applied_index",
+        "last_log_index",
+        "last_snapshot_index",
+      ]);
+      const [slots] = await request(runtime, node.id, [["CLUSTER", "SLOTS"]]);
+      const [range] = slots as RespReply[][];
+      assert.equal(range![0], 0);
+      assert.equal(range![1], 16383);
+      const [clusterInfo, nodes] = await call(node, ["CLUSTER", "INFO"], ["CLUSTER", "NODES"]);
+      assert.match(clusterInfo!, /cluster_state:ok/);
+      assert.match(nodes!, /myself,master - 0 0 1 connected 0-16383/);
+      const [snapshot, help, bad] = await call(
+        node,
+        ["RAFTSNAPSHOT"],
+        ["RAFT", "HELP"],
+        ["RAFT", "NOPE"],
+      );
+      assert.equal(snapshot, "OK");
+      assert.match(help!, /RAFT LEADER/);
+      assert.match(bad!, /^-ERR unknown subcommand 'NOPE'/);
+      const [again] = await call(node, ["RAFTSNAPSHOT"]);
+      assert.equal(again, "-ERR Nothing new to snapshot");
+      const [list] = await request(runtime, node.id, [["RAFT", "SNAPSHOT", "LIST"]]);
+      assert.equal((list as unknown[]).length, 1);
+    } finally {
+      await node.close();
+    }
+    assert.equal(node.state(), "Shutdown");
+  });
+
+  test("with auth set, every command but AUTH gets NOAUTH until the password is given", async () => {
+    const node = await start({ auth: "s3cret" });
+    try {
+      const [denied, wrong, ok, allowed] = await call(
+        node,
+        ["SET", "a", "1"],
+        ["AUTH", "guess"],
+        ["AUTH", "s3cret"],
+        ["SET", "a", "1"],
+      );
+      assert.equal(denied, "-NOAUTH Authentication required.");
+      assert.match(wrong!, /^-WRONGPASS/);
+      assert.equal(ok, "OK");
+      assert.equal(allowed, "OK");
+      const [hello] = await request(runtime, node.id, [[
+        "HELLO",
+        "3",
+        "AUTH",
+        "default",
+        "s3cret",
+      ]]);
+      assert.ok(hello instanceof Map);
+      const [noPassword] = await call(await start(), ["AUTH", "x"]).catch(() => ["error"]);
+      assert.match(noPassword!, /without any password configured/);
+    } finally {
+      await node.close();
+    }
+  });
+
+  test("connAccept can refuse a client; connClosed hears about every close", async () => {
+    const closed: string[] = [];
+    let refuse = false;
+    const node = await start({
+      connAccept: () => !refuse,
+      connClosed: (info) => closed.push(info.remoteAddress),
+    });
+    try {
+      assert.deepEqual(await call(node, ["PING"]), ["PONG"]);
+      refuse = true;
+      await assert.rejects(call(node, ["PING"]));
+      for (let i = 0; i < 50 && closed.length === 0; i++) await sleep(10);
+      assert.equal(closed.length, 1, "the accepted connection's close was reported");
+    } finally {
+      await node.close();
+    }
+  });
+
+  test("three nodes in one process elect, replicate, redirect and transfer leadership", async () => {
+    const first = await start({ consistency: "low" });
+    const second = await start({ consistency: "low", join: first.id });
+    const third = await start({ consistency: "low", join: first.id });
+    try {
+      for (let i = 0; i < 300 && first.membership().voters.length < 3; i++) await sleep(10);
+      assert.equal(first.membership().voters.length, 3);
+      assert.deepEqual(await call(first, ["SET", "k", "v"]), ["OK"]);
+      for (let i = 0; i < 200 && (await call(third, ["GET", "k"]))[0] !== "v"; i++) await sleep(10);
+      assert.deepEqual(await call(third, ["GET", "k"]), ["v"]);
+      assert.deepEqual(await call(second, ["SET", "x", "1"]), [`-TRY ${first.id}`]);
+      assert.deepEqual(await call(first, ["RAFT", "TRANSFER", second.id]), ["OK"]);
+      for (let i = 0; i < 300 && second.state() !== "Leader"; i++) await sleep(10);
+      assert.equal(second.state(), "Leader");
+      assert.deepEqual(await call(second, ["SET", "after", "transfer"]), ["OK"]);
+      const [peers] = await request(runtime, second.id, [["RAFTPEERS"]]);
+      const states = (peers as Uint8Array[]).map(text);
+      assert.deepEqual(states.filter((_, i) => i % 2 === 1).sort(), [
+        "Follower",
+        "Follower",
+        "Leader",
+      ]);
+    } finally {
+      await Promise.all([first.close(), second.close(), third.close()]);
+    }
+  });
+});
