@@ -41,6 +41,8 @@ const EMPTY = new Uint8Array(0);
 const INCOMPLETE = -0x20000000000000;
 /** Digits beyond this many cannot be an accepted length (and keep numbers exact). */
 const DIGITS_MAX = 15;
+/** Requests with at most this many arguments get their array allocated at full size. */
+const PREALLOCATE_MAX = 1024;
 /** Header phases: not in a header, reading its digits, or awaiting the LF after its CR. */
 const HEADER_NONE = 0;
 const HEADER_DIGITS = 1;
@@ -95,6 +97,8 @@ export class RespDecoder {
 
   /** The request being assembled, or undefined between requests. */
   #args: Uint8Array[] | undefined = undefined;
+  /** Arguments stored so far in the current multibulk request. */
+  #argsFilled = 0;
   /** Arguments still expected in the current multibulk request. */
   #argsRemaining = 0;
   /** Stream offset of the current request's first byte. */
@@ -207,7 +211,10 @@ export class RespDecoder {
     const count = this.#readHeader(this.#argumentCountMax, true, "invalid multibulk length");
     if (count === INCOMPLETE) return undefined;
     if (count <= 0) return []; // Redis ignores `*0` and `*-1` requests
-    this.#args = [];
+    // Sized up front for ordinary requests (one allocation); grown as arguments arrive for huge
+    // declared counts, so a bare header cannot make us allocate a million slots.
+    this.#args = count <= PREALLOCATE_MAX ? new Array<Uint8Array>(count) : [];
+    this.#argsFilled = 0;
     this.#argsRemaining = count;
     this.#bulkLength = -1;
     return true;
@@ -219,7 +226,7 @@ export class RespDecoder {
       if (this.#bulkLength < 0 && !this.#readBulkHeader()) return false;
       const arg = this.#pieces.length === 0 ? this.#readBulkWhole() : this.#readBulkPieces();
       if (arg === undefined) return false;
-      this.#args!.push(arg);
+      this.#args![this.#argsFilled++] = arg;
       this.#bulkLength = -1;
       this.#argsRemaining--;
     }
