@@ -120,8 +120,10 @@ export class Session {
     this.#finishIfDone();
   }
 
+  /** Reading waits for the peer to read replies, or for in-flight replies; after QUIT, forever. */
   #mustWait(): boolean {
-    return this.#backpressured || this.#replies.pendingReplies >= this.#options.inflightMax;
+    return this.#backpressured || this.#replies.pendingReplies >= this.#options.inflightMax ||
+      this.#replies.closed;
   }
 
   #dispatch(args: Uint8Array[]): void {
