@@ -203,7 +203,10 @@ export class RespDecoder {
   #startRequest(): Uint8Array[] | true | undefined {
     const buf = this.#buf;
     const pos = this.#pos;
-    if (pos >= buf.length) return undefined;
+    if (pos >= buf.length) {
+      this.#release();
+      return undefined;
+    }
     if (this.#headerPhase === HEADER_NONE) {
       this.#requestStart = this.#base + pos;
       if (buf[pos] !== STAR) return this.#readInline();
@@ -402,6 +405,15 @@ export class RespDecoder {
     this.#bufInScratch = true;
     this.#buf = next.subarray(0, rest + chunk.length);
     this.#pos = 0;
+  }
+
+  /** Drops the consumed chunk, so that an idle connection holds no input buffer. */
+  #release(): void {
+    this.#base += this.#buf.length;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#scanFrom = 0;
+    this.#bufInScratch = false;
   }
 
   #fail(message: string, offset: number): never {

@@ -108,7 +108,8 @@ export class ReplyQueue {
     this.#onBackpressure = options.onBackpressure;
     this.#onClosed = options.onClosed;
     this.#protocol = options.protocol ?? 2;
-    this.#out = new RespEncoder({ protocol: this.#protocol });
+    // Redis's per-client reply buffer size: small enough for many idle clients, and it grows.
+    this.#out = new RespEncoder({ protocol: this.#protocol, bufferBytes: 16 * 1024 });
     this.#room = this.#outputBytesMax;
     this.#host = this.#makeHost();
   }
