@@ -86,6 +86,10 @@ declare const Bun: {
   }): Promise<BunSocket>;
 };
 
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
+
 /**
  * Creates the Bun runtime adapter.
  *

@@ -38,6 +38,10 @@ import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 /** Bytes asked of the kernel per read. */
 const READ_BYTES = 64 * 1024;
 
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
+
 /**
  * Creates the Deno runtime adapter.
  *

@@ -31,6 +31,10 @@ import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { Waiters, WRITE_HIGH_WATER_BYTES } from "./_write_queue.ts";
 
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
+
 /**
  * Creates the Node runtime adapter.
  *

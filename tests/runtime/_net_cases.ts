@@ -163,6 +163,101 @@ export function describeNetworkConformance(runtime: Runtime): void {
       }
     });
 
+    test("20,000 small writes arrive whole and in order", async () => {
+      const listener = await listenLoopback(runtime, echo);
+      try {
+        const client = await dial(runtime, listener.port);
+        let expected = "";
+        for (let index = 0; index < 20_000; index++) {
+          const message = `${index};`;
+          expected += message;
+          client.conn.write(utf8(message));
+        }
+        await client.receivedAtLeast(expected.length);
+        assert.equal(client.text(), expected);
+        await client.conn.drained();
+        assert.equal(client.conn.bufferedBytes, 0);
+        client.conn.close();
+        assert.equal(await client.closed, undefined);
+      } finally {
+        await listener.close();
+      }
+    });
+
+    test("bytes and end that arrive before start are delivered by start", async () => {
+      const accepted = acceptor();
+      const listener = await listenLoopback(runtime, accepted.onConnection);
+      try {
+        const client = await dial(runtime, listener.port);
+        client.conn.write(utf8("early"));
+        client.conn.end();
+        const conn = await accepted.next;
+        await delay(20);
+        const server = probe(conn);
+        await server.ended;
+        assert.equal(server.text(), "early");
+        server.conn.end();
+        assert.equal(await server.closed, undefined);
+        assert.equal(await client.closed, undefined);
+      } finally {
+        await listener.close();
+      }
+    });
+
+    test("a throwing data handler closes only its connection, with EUNKNOWN", async () => {
+      let serverClosed!: Promise<RuntimeError | undefined>;
+      const listener = await listenLoopback(runtime, (conn) => {
+        serverClosed = new Promise((resolve) => {
+          conn.start({
+            data: () => {
+              throw new Error("handler bug");
+            },
+            end: () => {},
+            close: resolve,
+          });
+        });
+      });
+      try {
+        const client = await dial(runtime, listener.port);
+        client.conn.write(utf8("boom"));
+        const error = await serverClosed;
+        assert.ok(error instanceof RuntimeError);
+        assert.equal(error.code, "EUNKNOWN");
+        assert.equal((error.cause as Error).message, "handler bug");
+        await client.ended;
+        client.conn.end();
+        assert.equal(await client.closed, undefined);
+        const other = await dial(runtime, listener.port);
+        other.conn.close();
+        await other.closed;
+      } finally {
+        await listener.close();
+      }
+    });
+
+    test("drained resolves and bufferedBytes empties when close drops queued bytes", async () => {
+      const accepted = acceptor();
+      const listener = await listenLoopback(runtime, accepted.onConnection);
+      try {
+        const client = await dial(runtime, listener.port);
+        await accepted.next;
+        const chunk = new Uint8Array(1024 * 1024);
+        let writes = 0;
+        while (client.conn.write(chunk) && writes < 256) writes++;
+        assert.ok(writes < 256, "a peer that never reads must push back");
+        assert.ok(client.conn.bufferedBytes > WRITE_HIGH_WATER_BYTES);
+        const drained = client.conn.drained();
+        client.conn.close();
+        await drained;
+        await client.closed;
+        assert.equal(client.conn.bufferedBytes, 0);
+        assert.equal(client.conn.write(chunk), false);
+      } finally {
+        (await accepted.next).close();
+        await listener.close();
+      }
+    });
+
     test("1,000 concurrent connections each round-trip", async () => {
       await thousandConnections(runtime);
     });
