@@ -32,7 +32,7 @@ import type {
 import { formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { toRuntimeError } from "./_errors.ts";
-import { checkOffset, FileQueue } from "./_file_queue.ts";
+import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
 import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** Bytes asked of the kernel per read. */
@@ -237,10 +237,12 @@ class DenoConnection implements Connection {
   /**
    * Deno reports a peer's reset (RST) to a reader as end of stream, like a FIN. An empty send
    * tells them apart: it succeeds on a half-closed connection and fails with EPIPE on a reset
-   * one. (Once we sent our own FIN the probe cannot work, and a reset then closes quietly.)
+   * one. Skipped while a flush is under way: that write fails by itself on a reset connection
+   * (and the probe would wait behind it). Once we sent our own FIN the probe cannot work, and a
+   * reset then closes quietly.
    */
   async #onEndOfStream(): Promise<void> {
-    if (!this.#writeEnded) {
+    if (!this.#writeEnded && !this.#flushing) {
       try {
         await this.#conn.write(new Uint8Array(0));
       } catch (error) {
@@ -408,10 +410,11 @@ async function onPath<T>(action: string, path: string, operation: () => Promise<
 }
 
 const denoFileSystem: FileSystem = {
-  open(path: string, options: OpenOptions): Promise<FileHandle> {
+  async open(path: string, options: OpenOptions): Promise<FileHandle> {
+    checkOpenOptions(options);
     const write = options.write ?? false;
     const read = options.read ?? !write;
-    return onPath("open", path, async () => {
+    return await onPath("open", path, async () => {
       const file = await Deno.open(path, {
         read,
         write,

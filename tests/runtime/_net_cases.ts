@@ -68,6 +68,28 @@ export function describeNetworkConformance(runtime: Runtime): void {
       }
     });
 
+    test("IPv6 loopback addresses are bracketed as [::1]:port", async () => {
+      let listener;
+      try {
+        listener = await runtime.listen({ hostname: "::1", port: 0 }, echo);
+      } catch (error) {
+        // A host without IPv6 loopback: nothing to check.
+        assert.ok(error instanceof RuntimeError && error.code === "EADDRNOTAVAIL", String(error));
+        return;
+      }
+      try {
+        const client = probe(await runtime.connect({ hostname: "::1", port: listener.port }));
+        assert.equal(client.conn.remoteAddress, `[::1]:${listener.port}`);
+        assert.match(client.conn.localAddress, /^\[::1\]:\d+$/);
+        client.conn.write(utf8("six"));
+        await client.receivedAtLeast(3);
+        client.conn.close();
+        await client.closed;
+      } finally {
+        await listener.close();
+      }
+    });
+
     test("64 MiB through one connection with a pausing reader stays bounded", async () => {
       await streamWithSlowReader(runtime);
     });
