@@ -280,6 +280,28 @@ export function describeNetworkConformance(runtime: Runtime): void {
       }
     });
 
+    test("a peer process killed mid-stream (SIGKILL) closes our side once", async () => {
+      await peerKilled(runtime);
+    });
+
+    test("one 16 MiB write is queued whole and arrives whole", async () => {
+      const listener = await listenLoopback(runtime, echo);
+      try {
+        const client = await dial(runtime, listener.port);
+        const big = new Uint8Array(16 * MiB);
+        for (let index = 0; index < big.byteLength; index += 4096) big[index] = (index >> 12) & 255;
+        assert.equal(client.conn.write(big), false);
+        assert.ok(client.conn.bufferedBytes <= big.byteLength);
+        await client.receivedAtLeast(big.byteLength);
+        assert.deepEqual(client.bytes(), big);
+        assert.equal(client.conn.bufferedBytes, 0);
+        client.conn.close();
+        await client.closed;
+      } finally {
+        await listener.close();
+      }
+    });
+
     test("1,000 concurrent connections each round-trip", async () => {
       await thousandConnections(runtime);
     });
@@ -451,15 +473,69 @@ async function thousandConnections(runtime: Runtime): Promise<void> {
 }
 
 /**
+ * A child Deno process dials us and streams; we stream back; then it is killed with SIGKILL.
+ * Our connection must close exactly once (quietly or with ECONNRESET/EPIPE), with no exception
+ * escaping, and the listener must keep serving.
+ */
+async function peerKilled(runtime: Runtime): Promise<void> {
+  let closes = 0;
+  const serverClosed = Promise.withResolvers<RuntimeError | undefined>();
+  const gotMegabyte = Promise.withResolvers<void>();
+  let received = 0;
+  const listener = await listenLoopback(runtime, (conn) => {
+    let closed = false;
+    conn.start({
+      data: (chunk) => {
+        received += chunk.byteLength;
+        if (received >= MiB) gotMegabyte.resolve();
+      },
+      end: () => {},
+      close: (error) => {
+        closed = true;
+        closes++;
+        serverClosed.resolve(error);
+      },
+    });
+    void (async () => {
+      const chunk = new Uint8Array(64 * 1024);
+      while (!closed) if (!conn.write(chunk)) await conn.drained();
+    })();
+  });
+  const script = `const c = await Deno.connect({ hostname: "127.0.0.1", port: ${listener.port} });
+const chunk = new Uint8Array(65536); for (;;) await c.write(chunk);`;
+  const child = spawn(denoPath(), ["eval", script], { stdio: ["ignore", "ignore", "inherit"] });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    await gotMegabyte.promise;
+    child.kill("SIGKILL");
+    await exited;
+    const error = await serverClosed.promise;
+    if (error !== undefined) assert.ok(["ECONNRESET", "EPIPE"].includes(error.code), error.code);
+    await delay(10);
+    assert.equal(closes, 1);
+    const next = await dial(runtime, listener.port);
+    next.conn.close();
+    await next.closed;
+  } finally {
+    child.kill("SIGKILL");
+    await listener.close();
+  }
+}
+
+/** The Deno binary the dev tooling installs, used for helper processes on every runtime. */
+function denoPath(): string {
+  return fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+}
+
+/**
  * Provokes a connect timeout on loopback: a listener (in a child Deno process, since the port
  * always accepts) with a backlog of 0 that never accepts. Once its accept queue is full the
  * kernel drops further SYNs, so the next dial hangs until `timeoutMs`.
  */
 async function connectTimeout(runtime: Runtime): Promise<void> {
-  const deno = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
   const script = `const l = Deno.listen({ hostname: "127.0.0.1", port: 0, tcpBacklog: 0 });
 console.log(l.addr.port); setInterval(() => {}, 1000);`;
-  const child = spawn(deno, ["eval", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(denoPath(), ["eval", script], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const connections: Connection[] = [];
   try {
