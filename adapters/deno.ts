@@ -31,7 +31,7 @@ import type {
 } from "../lib/runtime.ts";
 import { formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
-import { toRuntimeError } from "./_errors.ts";
+import { errorCodeOf, toRuntimeError } from "./_errors.ts";
 import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
 import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
@@ -299,7 +299,7 @@ class DenoConnection implements Connection {
       await this.#conn.closeWrite();
     } catch (error) {
       // The peer may already be gone entirely; that is an orderly enough end for a FIN.
-      if (toRuntimeError(error, "", "").code !== "ECLOSED") this.#fail(error, "half-close");
+      if (errorCodeOf(error) !== "ECLOSED") this.#fail(error, "half-close");
     }
     this.#finishIfDone();
   }
