@@ -9,7 +9,7 @@ import * as fs from "node:fs/promises";
 import { constants } from "node:fs";
 import type { FileHandle, FileInfo, FileSystem, OpenOptions } from "../lib/runtime.ts";
 import { toRuntimeError } from "./_errors.ts";
-import { checkOffset, FileQueue } from "./_file_queue.ts";
+import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
 
 /** A `node:fs/promises` file handle; operations run in call order, one at a time. */
 class NodeFileHandle implements FileHandle {
@@ -22,9 +22,9 @@ class NodeFileHandle implements FileHandle {
     this.#path = path;
   }
 
-  read(buffer: Uint8Array, position: number): Promise<number> {
+  async read(buffer: Uint8Array, position: number): Promise<number> {
     checkOffset(position, "position");
-    return this.#run("read", async () => {
+    return await this.#run("read", async () => {
       let total = 0;
       while (total < buffer.byteLength) {
         const { bytesRead } = await this.#handle.read(
@@ -40,9 +40,9 @@ class NodeFileHandle implements FileHandle {
     });
   }
 
-  write(data: Uint8Array, position: number): Promise<void> {
+  async write(data: Uint8Array, position: number): Promise<void> {
     checkOffset(position, "position");
-    return this.#run("write", async () => {
+    return await this.#run("write", async () => {
       let total = 0;
       while (total < data.byteLength) {
         const { bytesWritten } = await this.#handle.write(
@@ -56,9 +56,9 @@ class NodeFileHandle implements FileHandle {
     });
   }
 
-  truncate(size: number): Promise<void> {
+  async truncate(size: number): Promise<void> {
     checkOffset(size, "size");
-    return this.#run("truncate", () => this.#handle.truncate(size));
+    return await this.#run("truncate", () => this.#handle.truncate(size));
   }
 
   datasync(): Promise<void> {
@@ -127,8 +127,9 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
  * ```
  */
 export const nodeFileSystem: FileSystem = {
-  open(path: string, options: OpenOptions): Promise<FileHandle> {
-    return onPath("open", path, async () => {
+  async open(path: string, options: OpenOptions): Promise<FileHandle> {
+    checkOpenOptions(options);
+    return await onPath("open", path, async () => {
       return new NodeFileHandle(await fs.open(path, openFlags(options), 0o666), path);
     });
   },

@@ -42,10 +42,13 @@ interface BunSocket {
   readonly localPort: number;
   /** Bytes written to the kernel now (possibly fewer than given); -1 when closed. */
   write(data: Uint8Array): number;
-  /** Sends FIN (`halfClose` keeps reading). */
-  shutdown(halfClose?: boolean): void;
-  /** Closes now, without waiting for anything. */
-  terminate(): void;
+  /** Sends FIN; reading goes on (with `allowHalfOpen`). */
+  shutdown(): void;
+  /**
+   * Closes both directions now (FIN, or RST if unread bytes remain, as `close(2)` does).
+   * Not `terminate()`: that always resets, so the peer would see ECONNRESET for an orderly close.
+   */
+  end(): void;
   pause(): void;
   resume(): void;
   setNoDelay(noDelay?: boolean): boolean;
@@ -82,6 +85,10 @@ declare const Bun: {
     socket: BunSocketHandlers;
   }): Promise<BunSocket>;
 };
+
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
 
 /**
  * Creates the Bun runtime adapter.
@@ -172,7 +179,7 @@ async function connect(options: ConnectOptions): Promise<Connection> {
     const socket = await Promise.race([dial, timeout]);
     if (socket === undefined) {
       // Too late: close whatever the dial still produces, and swallow its failure.
-      dial.then((late) => late.terminate(), () => {});
+      dial.then((late) => late.end(), () => {});
       throw new RuntimeError("ETIMEDOUT", `Cannot connect to ${target} within ${timeoutMs} ms`, {
         path: target,
       });
@@ -254,7 +261,7 @@ class BunConnection implements Connection {
 
   close(): void {
     if (this.#finished) return;
-    this.#socket.terminate();
+    this.#socket.end();
     this.#finish();
   }
 
@@ -287,14 +294,22 @@ class BunConnection implements Connection {
   }
 
   onClose(error: Error | undefined): void {
-    if (error !== undefined) this.onError(error);
+    if (this.#finished) return;
+    if (error !== undefined) {
+      this.onError(error);
+    } else if (this.#writeEnded && !this.#readEnded) {
+      // Once we sent FIN, Bun reports the peer's FIN as a plain close without `end`.
+      this.#readEnded = true;
+      this.#delivery.end();
+    }
     this.#finish();
   }
 
   #shutdown(): void {
     if (this.#writeEnded || this.#finished) return;
     this.#writeEnded = true;
-    this.#socket.shutdown(true);
+    // shutdown() sends FIN; careful: Bun's shutdown(true) shuts the read side instead.
+    this.#socket.shutdown();
     this.#finishIfDone();
   }
 

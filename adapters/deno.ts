@@ -31,12 +31,16 @@ import type {
 } from "../lib/runtime.ts";
 import { formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
-import { toRuntimeError } from "./_errors.ts";
-import { checkOffset, FileQueue } from "./_file_queue.ts";
+import { errorCodeOf, toRuntimeError } from "./_errors.ts";
+import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
 import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** Bytes asked of the kernel per read. */
 const READ_BYTES = 64 * 1024;
+
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
 
 /**
  * Creates the Deno runtime adapter.
@@ -63,12 +67,12 @@ function listen(
     return Promise.reject(toRuntimeError(error, "listen on", target));
   }
   const state = { closed: false };
-  void acceptLoop(listener, state, onConnection);
+  const accepting = acceptLoop(listener, state, onConnection);
   const address = listener.addr;
   return Promise.resolve({
     hostname: address.hostname,
     port: address.port,
-    close(): Promise<void> {
+    async close(): Promise<void> {
       if (!state.closed) {
         state.closed = true;
         try {
@@ -77,7 +81,9 @@ function listen(
           // Already closed.
         }
       }
-      return Promise.resolve();
+      // Deno releases the socket only once the pending accept is cancelled; until then the
+      // kernel still completes handshakes, and dialers get a reset instead of a refusal.
+      await accepting;
     },
   });
 }
@@ -111,7 +117,9 @@ async function connect(options: ConnectOptions): Promise<Connection> {
   const target = formatAddress(options.hostname, options.port);
   const { timeoutMs } = options;
   const controller = timeoutMs === undefined ? undefined : new AbortController();
-  const timer = controller === undefined ? undefined : setTimeout(() => controller.abort(), timeoutMs);
+  const timer = controller === undefined
+    ? undefined
+    : setTimeout(() => controller.abort(), timeoutMs);
   try {
     const conn = await Deno.connect({
       hostname: options.hostname,
@@ -219,13 +227,38 @@ class DenoConnection implements Connection {
       }
       if (this.#finished) return;
       if (count === null) {
-        this.#readEnded = true;
-        this.#delivery.end();
-        this.#finishIfDone();
+        await this.#onEndOfStream();
         return;
       }
       this.#delivery.data(this.#takeChunk(buffer, count));
     }
+  }
+
+  /**
+   * Deno reports a peer's reset (RST) to a reader as end of stream, like a FIN. An empty send
+   * tells them apart: it succeeds on a half-closed connection and fails with EPIPE on a reset
+   * one. Skipped while a flush is under way: that write fails by itself on a reset connection
+   * (and the probe would wait behind it). Once we sent our own FIN the probe cannot work, and a
+   * reset then closes quietly.
+   */
+  async #onEndOfStream(): Promise<void> {
+    if (!this.#writeEnded && !this.#flushing) {
+      try {
+        await this.#conn.write(new Uint8Array(0));
+      } catch (error) {
+        if (this.#finished) return;
+        const reset = new RuntimeError("ECONNRESET", `Connection reset by ${this.remoteAddress}`, {
+          cause: error,
+          path: this.remoteAddress,
+        });
+        this.#finish(reset);
+        return;
+      }
+    }
+    if (this.#finished) return;
+    this.#readEnded = true;
+    this.#delivery.end();
+    this.#finishIfDone();
   }
 
   /**
@@ -266,7 +299,7 @@ class DenoConnection implements Connection {
       await this.#conn.closeWrite();
     } catch (error) {
       // The peer may already be gone entirely; that is an orderly enough end for a FIN.
-      if (toRuntimeError(error, "", "").code !== "ECLOSED") this.#fail(error, "half-close");
+      if (errorCodeOf(error) !== "ECLOSED") this.#fail(error, "half-close");
     }
     this.#finishIfDone();
   }
@@ -314,9 +347,9 @@ class DenoFileHandle implements FileHandle {
     this.#path = path;
   }
 
-  read(buffer: Uint8Array, position: number): Promise<number> {
+  async read(buffer: Uint8Array, position: number): Promise<number> {
     checkOffset(position, "position");
-    return this.#run("read", async () => {
+    return await this.#run("read", async () => {
       await this.#file.seek(position, Deno.SeekMode.Start);
       let total = 0;
       while (total < buffer.byteLength) {
@@ -328,18 +361,18 @@ class DenoFileHandle implements FileHandle {
     });
   }
 
-  write(data: Uint8Array, position: number): Promise<void> {
+  async write(data: Uint8Array, position: number): Promise<void> {
     checkOffset(position, "position");
-    return this.#run("write", async () => {
+    return await this.#run("write", async () => {
       await this.#file.seek(position, Deno.SeekMode.Start);
       let total = 0;
       while (total < data.byteLength) total += await this.#file.write(data.subarray(total));
     });
   }
 
-  truncate(size: number): Promise<void> {
+  async truncate(size: number): Promise<void> {
     checkOffset(size, "size");
-    return this.#run("truncate", () => this.#file.truncate(size));
+    return await this.#run("truncate", () => this.#file.truncate(size));
   }
 
   datasync(): Promise<void> {
@@ -377,10 +410,11 @@ async function onPath<T>(action: string, path: string, operation: () => Promise<
 }
 
 const denoFileSystem: FileSystem = {
-  open(path: string, options: OpenOptions): Promise<FileHandle> {
+  async open(path: string, options: OpenOptions): Promise<FileHandle> {
+    checkOpenOptions(options);
     const write = options.write ?? false;
     const read = options.read ?? !write;
-    return onPath("open", path, async () => {
+    return await onPath("open", path, async () => {
       const file = await Deno.open(path, {
         read,
         write,
@@ -414,7 +448,11 @@ const denoFileSystem: FileSystem = {
     return onPath("rename", `${from} to ${to}`, () => Deno.rename(from, to));
   },
   remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    return onPath("remove", path, () => Deno.remove(path, { recursive: options.recursive ?? false }));
+    return onPath(
+      "remove",
+      path,
+      () => Deno.remove(path, { recursive: options.recursive ?? false }),
+    );
   },
   syncDir(path: string): Promise<void> {
     return onPath("sync directory", path, async () => {

@@ -31,6 +31,10 @@ import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
 import { Waiters, WRITE_HIGH_WATER_BYTES } from "./_write_queue.ts";
 
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
+
 /**
  * Creates the Node runtime adapter.
  *
@@ -121,9 +125,11 @@ function connect(options: ConnectOptions): Promise<Connection> {
         socket.off("error", onError);
         socket.on("error", () => {});
         socket.destroy();
-        reject(new RuntimeError("ETIMEDOUT", `Cannot connect to ${target} within ${timeoutMs} ms`, {
-          path: target,
-        }));
+        reject(
+          new RuntimeError("ETIMEDOUT", `Cannot connect to ${target} within ${timeoutMs} ms`, {
+            path: target,
+          }),
+        );
       }, timeoutMs);
     }
   });
@@ -181,7 +187,11 @@ class NodeConnection implements Connection {
   }
 
   drained(): Promise<void> {
-    if (this.#finished || this.#pendingWrites === 0) return Promise.resolve();
+    if (this.#finished) return Promise.resolve();
+    // Destroyed but 'close' not yet emitted: wait for it. Resolving at once would let a
+    // `while (!closed) if (!write()) await drained()` loop spin on microtasks and starve the
+    // very 'close' event (a later macrotask) that ends it.
+    if (this.#pendingWrites === 0 && !this.#socket.destroyed) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
 
@@ -208,7 +218,7 @@ class NodeConnection implements Connection {
   /** A write's callback: its bytes reached the kernel (or the socket died). */
   #onWritten(): void {
     this.#pendingWrites--;
-    if (this.#pendingWrites === 0) this.#drainWaiters.resolveAll();
+    if (this.#pendingWrites === 0 && !this.#socket.destroyed) this.#drainWaiters.resolveAll();
   }
 
   #onClose(): void {
