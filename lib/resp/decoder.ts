@@ -65,6 +65,14 @@ const SCRATCH_BYTES_MIN = 4096;
  * offset in the stream; the decoder then stays failed (every later `next()` throws the same
  * error), since the stream cannot be resynchronised.
  *
+ * Checked against redis-server 7.0 byte for byte on random inline lines and mutated frames, it
+ * answers the same except where Redis is lax: Redis skips the two bytes after a bulk and the
+ * byte after a header's `\r` without looking at them (so `$3\r\nabcd` silently desynchronises
+ * the stream), where we fail with `expected '\r\n' after bulk data` or the header's error; and
+ * Redis never finds the end of an inline line that holds a NUL byte (its `strchr` stops there,
+ * so the client waits forever), where we end the line's arguments at the NUL as `sdssplitargs`
+ * would.
+ *
  * @example
  * ```ts
  * import { RespDecoder } from "./decoder.ts";
