@@ -214,6 +214,25 @@ describe("server skeleton", () => {
     assert.equal(errors.length, 2);
   });
 
+  test("a handler that fails after part of its reply went out closes the connection", async () => {
+    const commands = createCommandTable();
+    commands.register({
+      name: "half",
+      arity: 1,
+      handler: async (conn) => {
+        conn.writeArray(2);
+        conn.writeInt(1);
+        await delay(5); // the first element is flushed meanwhile
+        throw new Error("lost the second element");
+      },
+    });
+    const { client } = await start({ commands });
+    client.send("HALF\r\n");
+    assert.equal(await client.expect("*2\r\n:1\r\n"), "*2\r\n:1\r\n");
+    await client.waitClosed();
+    assert.equal(client.buffer, "");
+  });
+
   test("a protocol error answers -ERR Protocol error, closes, and others keep working", async () => {
     const { connect } = await start();
     const bad = clients[0]!;

@@ -170,11 +170,18 @@ export class Session {
     else this.#finishIfDone();
   }
 
-  /** A handler threw: its half-written reply, where still unsent, becomes `-ERR message`. */
+  /**
+   * A handler threw: its half-written reply becomes `-ERR message`. If part of it was already
+   * sent, no reply can follow that the client would parse correctly: close the connection.
+   */
   #fail(conn: Conn, error: unknown): void {
     this.#options.onError?.(error, this);
     if (conn.ended) return;
-    conn.discard();
+    if (!conn.discard()) {
+      conn.end();
+      this.close();
+      return;
+    }
     const message = error instanceof Error ? error.message : String(error);
     conn.writeError(`ERR ${message.split("\n")[0]}`);
     conn.end();
