@@ -99,6 +99,10 @@ export class Session {
     if (this.#stopped) return;
     this.#decoder.push(chunk);
     this.#process();
+    // The synchronous replies of this read leave now, inside the adapter's data callback (where
+    // some runtimes cork writes); the scheduled flush then finds nothing and stays for replies
+    // that handlers complete later.
+    this.#replies.flush();
   }
 
   /** Dispatches complete requests until input runs out or a bound says wait. */
