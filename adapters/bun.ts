@@ -199,6 +199,8 @@ class BunConnection implements Connection {
   #socket: BunSocket;
   #queue = new WriteQueue();
   #drainWaiters = new Waiters();
+  #closeWaiters = new Waiters();
+  #refused = false;
   #delivery: Delivery;
   #error: RuntimeError | undefined;
   #ending = false;
@@ -226,7 +228,10 @@ class BunConnection implements Connection {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#finished || this.#ending) return false;
+    if (this.#finished || this.#ending) {
+      this.#refused = true;
+      return false;
+    }
     if (this.#queue.bytes === 0) {
       const written = this.#socket.write(bytes);
       if (written < 0) return false;
@@ -238,7 +243,11 @@ class BunConnection implements Connection {
   }
 
   drained(): Promise<void> {
-    if (this.#finished || this.#queue.bytes === 0) return Promise.resolve();
+    if (this.#finished) return Promise.resolve();
+    // After a refused write (we ended or closed), wait for close: resolving at once would let
+    // `while (!closed) if (!write(x)) await drained()` spin and starve the close it waits for.
+    if (this.#refused) return this.#closeWaiters.wait();
+    if (this.#queue.bytes === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
 
@@ -330,6 +339,7 @@ class BunConnection implements Connection {
     this.#finished = true;
     this.#queue.clear();
     this.#drainWaiters.resolveAll();
+    this.#closeWaiters.resolveAll();
     this.#delivery.close(this.#error);
   }
 }

@@ -148,6 +148,8 @@ class DenoConnection implements Connection {
   #conn: Deno.TcpConn;
   #queue = new WriteQueue();
   #drainWaiters = new Waiters();
+  #closeWaiters = new Waiters();
+  #refused = false;
   #delivery: Delivery;
   #readBuffer: Uint8Array | undefined;
   #wakeReader: (() => void) | undefined;
@@ -179,14 +181,21 @@ class DenoConnection implements Connection {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#finished || this.#ending) return false;
+    if (this.#finished || this.#ending) {
+      this.#refused = true;
+      return false;
+    }
     this.#queue.push(bytes);
     if (!this.#flushing) void this.#flush();
     return this.#queue.bytes <= WRITE_HIGH_WATER_BYTES;
   }
 
   drained(): Promise<void> {
-    if (this.#finished || this.#queue.bytes === 0) return Promise.resolve();
+    if (this.#finished) return Promise.resolve();
+    // After a refused write (we ended or closed), wait for close: resolving at once would let
+    // `while (!closed) if (!write(x)) await drained()` spin and starve the close it waits for.
+    if (this.#refused) return this.#closeWaiters.wait();
+    if (this.#queue.bytes === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
 
@@ -326,6 +335,7 @@ class DenoConnection implements Connection {
     }
     this.#queue.clear();
     this.#drainWaiters.resolveAll();
+    this.#closeWaiters.resolveAll();
     this.#wakeReader?.();
     this.#delivery.close(error);
   }

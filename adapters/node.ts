@@ -142,6 +142,8 @@ class NodeConnection implements Connection {
   #socket: net.Socket;
   #delivery: Delivery;
   #drainWaiters = new Waiters();
+  #closeWaiters = new Waiters();
+  #refused = false;
   #pendingWrites = 0;
   #error: RuntimeError | undefined;
   #ending = false;
@@ -180,7 +182,10 @@ class NodeConnection implements Connection {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#finished || this.#ending || this.#socket.destroyed) return false;
+    if (this.#finished || this.#ending || this.#socket.destroyed) {
+      this.#refused = true;
+      return false;
+    }
     this.#pendingWrites++;
     this.#socket.write(bytes, () => this.#onWritten());
     return this.#socket.writableLength <= WRITE_HIGH_WATER_BYTES;
@@ -188,10 +193,11 @@ class NodeConnection implements Connection {
 
   drained(): Promise<void> {
     if (this.#finished) return Promise.resolve();
-    // Destroyed but 'close' not yet emitted: wait for it. Resolving at once would let a
-    // `while (!closed) if (!write()) await drained()` loop spin on microtasks and starve the
-    // very 'close' event (a later macrotask) that ends it.
-    if (this.#pendingWrites === 0 && !this.#socket.destroyed) return Promise.resolve();
+    // After a refused write (we ended, or the socket is destroyed but 'close' not yet emitted),
+    // wait for close: resolving at once would let `while (!closed) if (!write(x)) await
+    // drained()` spin on microtasks and starve the 'close' event (a macrotask) it waits for.
+    if (this.#refused || this.#socket.destroyed) return this.#closeWaiters.wait();
+    if (this.#pendingWrites === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
 
@@ -218,13 +224,14 @@ class NodeConnection implements Connection {
   /** A write's callback: its bytes reached the kernel (or the socket died). */
   #onWritten(): void {
     this.#pendingWrites--;
-    if (this.#pendingWrites === 0 && !this.#socket.destroyed) this.#drainWaiters.resolveAll();
+    if (this.#pendingWrites === 0) this.#drainWaiters.resolveAll();
   }
 
   #onClose(): void {
     if (this.#finished) return;
     this.#finished = true;
     this.#drainWaiters.resolveAll();
+    this.#closeWaiters.resolveAll();
     this.#delivery.close(this.#error);
   }
 }
