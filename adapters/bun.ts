@@ -26,7 +26,7 @@ import type {
   ListenOptions,
   Runtime,
 } from "../lib/runtime.ts";
-import { formatAddress } from "./_address.ts";
+import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
@@ -128,6 +128,11 @@ function listen(
   options: ListenOptions,
   onConnection: (conn: Connection) => void,
 ): Promise<Listener> {
+  try {
+    checkPort(options.port, true);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   let server: BunServer;
   try {
@@ -163,13 +168,19 @@ function listen(
 }
 
 async function connect(options: ConnectOptions): Promise<Connection> {
+  checkPort(options.port, false);
   const target = formatAddress(options.hostname, options.port);
-  const dial = Bun.connect({
-    hostname: options.hostname,
-    port: options.port,
-    allowHalfOpen: true,
-    socket: socketHandlers(() => {}),
-  });
+  let dial: Promise<BunSocket>;
+  try {
+    dial = Bun.connect({
+      hostname: options.hostname,
+      port: options.port,
+      allowHalfOpen: true,
+      socket: socketHandlers(() => {}),
+    });
+  } catch (error) {
+    throw toRuntimeError(error, "connect to", target);
+  }
   const { timeoutMs } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<undefined>((resolve) => {

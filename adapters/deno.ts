@@ -29,7 +29,7 @@ import type {
   OpenOptions,
   Runtime,
 } from "../lib/runtime.ts";
-import { formatAddress } from "./_address.ts";
+import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { errorCodeOf, toRuntimeError } from "./_errors.ts";
 import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
@@ -59,6 +59,11 @@ function listen(
   options: ListenOptions,
   onConnection: (conn: Connection) => void,
 ): Promise<Listener> {
+  try {
+    checkPort(options.port, true);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   let listener: Deno.TcpListener;
   try {
@@ -114,6 +119,7 @@ async function acceptLoop(
 }
 
 async function connect(options: ConnectOptions): Promise<Connection> {
+  checkPort(options.port, false);
   const target = formatAddress(options.hostname, options.port);
   const { timeoutMs } = options;
   const controller = timeoutMs === undefined ? undefined : new AbortController();

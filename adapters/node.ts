@@ -25,7 +25,7 @@ import type {
   ListenOptions,
   Runtime,
 } from "../lib/runtime.ts";
-import { formatAddress } from "./_address.ts";
+import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
@@ -52,6 +52,11 @@ function listen(
   options: ListenOptions,
   onConnection: (conn: Connection) => void,
 ): Promise<Listener> {
+  try {
+    checkPort(options.port, true);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   // pauseOnConnect: nothing is read before `start`; allowHalfOpen: a peer's FIN does not end
   // our side (the port's `end` event lets us keep writing).
@@ -98,6 +103,11 @@ class NodeListener implements Listener {
 }
 
 function connect(options: ConnectOptions): Promise<Connection> {
+  try {
+    checkPort(options.port, false);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   return new Promise((resolve, reject) => {
     const socket = net.connect({

@@ -377,6 +377,16 @@ export function describeNetworkConformance(runtime: Runtime): void {
       assert.equal(await client.closed, undefined);
     });
 
+    test("misuse: a port out of range is a RangeError", async () => {
+      await assert.rejects(
+        runtime.listen({ hostname: "127.0.0.1", port: 65536 }, echo),
+        RangeError,
+      );
+      await assert.rejects(runtime.listen({ hostname: "127.0.0.1", port: -1 }, echo), RangeError);
+      await assert.rejects(runtime.connect({ hostname: "127.0.0.1", port: 0 }), RangeError);
+      await assert.rejects(runtime.connect({ hostname: "127.0.0.1", port: 1.5 }), RangeError);
+    });
+
     test("connect to a closed port fails with ECONNREFUSED", async () => {
       const listener = await listenLoopback(runtime, (conn) => conn.close());
       const port = listener.port;
