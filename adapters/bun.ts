@@ -30,7 +30,7 @@ import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
-import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
+import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** The part of Bun's `Socket` this adapter uses (Bun's own types are not available here). */
 interface BunSocket {
@@ -210,7 +210,6 @@ class BunConnection implements Connection {
   #socket: BunSocket;
   #queue = new WriteQueue();
   #drainWaiters = new Waiters();
-  #closeWaiters = new Waiters();
   #refused = false;
   #delivery: Delivery;
   #error: RuntimeError | undefined;
@@ -254,11 +253,13 @@ class BunConnection implements Connection {
   }
 
   drained(): Promise<void> {
-    if (this.#finished) return Promise.resolve();
-    // After a refused write (we ended or closed), wait for close: resolving at once would let
-    // `while (!closed) if (!write(x)) await drained()` spin and starve the close it waits for.
-    if (this.#refused) return this.#closeWaiters.wait();
-    if (this.#queue.bytes === 0) return Promise.resolve();
+    // After a refused write, yield a turn first: see `nextTurn`.
+    if (this.#refused) return nextTurn().then(() => this.#whenFlushed());
+    return this.#whenFlushed();
+  }
+
+  #whenFlushed(): Promise<void> {
+    if (this.#finished || this.#queue.bytes === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
 
@@ -350,7 +351,6 @@ class BunConnection implements Connection {
     this.#finished = true;
     this.#queue.clear();
     this.#drainWaiters.resolveAll();
-    this.#closeWaiters.resolveAll();
     this.#delivery.close(this.#error);
   }
 }

@@ -33,7 +33,7 @@ import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { errorCodeOf, toRuntimeError } from "./_errors.ts";
 import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
-import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
+import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** Bytes asked of the kernel per read. */
 const READ_BYTES = 64 * 1024;
@@ -154,7 +154,6 @@ class DenoConnection implements Connection {
   #conn: Deno.TcpConn;
   #queue = new WriteQueue();
   #drainWaiters = new Waiters();
-  #closeWaiters = new Waiters();
   #refused = false;
   #delivery: Delivery;
   #readBuffer: Uint8Array | undefined;
@@ -197,11 +196,13 @@ class DenoConnection implements Connection {
   }
 
   drained(): Promise<void> {
-    if (this.#finished) return Promise.resolve();
-    // After a refused write (we ended or closed), wait for close: resolving at once would let
-    // `while (!closed) if (!write(x)) await drained()` spin and starve the close it waits for.
-    if (this.#refused) return this.#closeWaiters.wait();
-    if (this.#queue.bytes === 0) return Promise.resolve();
+    // After a refused write, yield a turn first: see `nextTurn`.
+    if (this.#refused) return nextTurn().then(() => this.#whenFlushed());
+    return this.#whenFlushed();
+  }
+
+  #whenFlushed(): Promise<void> {
+    if (this.#finished || this.#queue.bytes === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
 
@@ -341,7 +342,6 @@ class DenoConnection implements Connection {
     }
     this.#queue.clear();
     this.#drainWaiters.resolveAll();
-    this.#closeWaiters.resolveAll();
     this.#wakeReader?.();
     this.#delivery.close(error);
   }

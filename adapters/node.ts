@@ -29,7 +29,7 @@ import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
-import { Waiters, WRITE_HIGH_WATER_BYTES } from "./_write_queue.ts";
+import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES } from "./_write_queue.ts";
 
 /** The port this adapter implements, for callers that import only the adapter. */
 export type * from "../lib/runtime.ts";
@@ -202,11 +202,15 @@ class NodeConnection implements Connection {
   }
 
   drained(): Promise<void> {
+    // After a refused write, yield a turn first: see `nextTurn`.
+    if (this.#refused) return nextTurn().then(() => this.#whenFlushed());
+    return this.#whenFlushed();
+  }
+
+  #whenFlushed(): Promise<void> {
     if (this.#finished) return Promise.resolve();
-    // After a refused write (we ended, or the socket is destroyed but 'close' not yet emitted),
-    // wait for close: resolving at once would let `while (!closed) if (!write(x)) await
-    // drained()` spin on microtasks and starve the 'close' event (a macrotask) it waits for.
-    if (this.#refused || this.#socket.destroyed) return this.#closeWaiters.wait();
+    // Destroyed, 'close' not yet emitted: the socket will flush nothing more; wait for close.
+    if (this.#socket.destroyed) return this.#closeWaiters.wait();
     if (this.#pendingWrites === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
