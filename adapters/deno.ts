@@ -29,11 +29,11 @@ import type {
   OpenOptions,
   Runtime,
 } from "../lib/runtime.ts";
-import { formatAddress } from "./_address.ts";
+import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { errorCodeOf, toRuntimeError } from "./_errors.ts";
 import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
-import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
+import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** Bytes asked of the kernel per read. */
 const READ_BYTES = 64 * 1024;
@@ -59,6 +59,11 @@ function listen(
   options: ListenOptions,
   onConnection: (conn: Connection) => void,
 ): Promise<Listener> {
+  try {
+    checkPort(options.port, true);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   let listener: Deno.TcpListener;
   try {
@@ -114,6 +119,7 @@ async function acceptLoop(
 }
 
 async function connect(options: ConnectOptions): Promise<Connection> {
+  checkPort(options.port, false);
   const target = formatAddress(options.hostname, options.port);
   const { timeoutMs } = options;
   const controller = timeoutMs === undefined ? undefined : new AbortController();
@@ -148,6 +154,7 @@ class DenoConnection implements Connection {
   #conn: Deno.TcpConn;
   #queue = new WriteQueue();
   #drainWaiters = new Waiters();
+  #refused = false;
   #delivery: Delivery;
   #readBuffer: Uint8Array | undefined;
   #wakeReader: (() => void) | undefined;
@@ -179,13 +186,22 @@ class DenoConnection implements Connection {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#finished || this.#ending) return false;
+    if (this.#finished || this.#ending) {
+      this.#refused = true;
+      return false;
+    }
     this.#queue.push(bytes);
     if (!this.#flushing) void this.#flush();
     return this.#queue.bytes <= WRITE_HIGH_WATER_BYTES;
   }
 
   drained(): Promise<void> {
+    // After a refused write, yield a turn first: see `nextTurn`.
+    if (this.#refused) return nextTurn().then(() => this.#whenFlushed());
+    return this.#whenFlushed();
+  }
+
+  #whenFlushed(): Promise<void> {
     if (this.#finished || this.#queue.bytes === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }

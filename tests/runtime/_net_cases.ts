@@ -126,6 +126,39 @@ export function describeNetworkConformance(runtime: Runtime): void {
       }
     });
 
+    test("a write loop that ignores our own end never starves the close event", async () => {
+      const accepted = acceptor();
+      const listener = await listenLoopback(runtime, accepted.onConnection);
+      try {
+        const client = await dial(runtime, listener.port);
+        const server = probe(await accepted.next);
+        client.conn.write(utf8("last words"));
+        client.conn.end();
+        // A buggy writer: keeps writing after end(). Writes are refused (false) and drained()
+        // must yield to the event loop, or the close below could never be delivered.
+        let closed = false;
+        void client.closed.then(() => closed = true);
+        let refused = 0;
+        const loop = (async () => {
+          for (let round = 0; !closed && round < 1_000_000; round++) {
+            if (!client.conn.write(utf8("too late"))) {
+              refused++;
+              await client.conn.drained();
+            }
+          }
+        })();
+        await server.ended;
+        assert.equal(server.text(), "last words");
+        server.conn.end();
+        await loop;
+        assert.equal(closed, true);
+        assert.ok(refused > 0);
+        assert.equal(await client.closed, undefined);
+      } finally {
+        await listener.close();
+      }
+    });
+
     test("a reader whose peer resets gets close once, with ECONNRESET", async () => {
       const accepted = acceptor();
       const listener = await listenLoopback(runtime, accepted.onConnection);
@@ -308,6 +341,14 @@ export function describeNetworkConformance(runtime: Runtime): void {
       }
     });
 
+    test(
+      "300 connections ended or reset at random moments each close exactly once",
+      SLOW,
+      async () => {
+        await randomTeardowns(runtime);
+      },
+    );
+
     test("1,000 concurrent connections each round-trip", SLOW, async () => {
       await thousandConnections(runtime);
     });
@@ -344,6 +385,16 @@ export function describeNetworkConformance(runtime: Runtime): void {
       assert.equal(client.text(), "still here");
       client.conn.close();
       assert.equal(await client.closed, undefined);
+    });
+
+    test("misuse: a port out of range is a RangeError", async () => {
+      await assert.rejects(
+        runtime.listen({ hostname: "127.0.0.1", port: 65536 }, echo),
+        RangeError,
+      );
+      await assert.rejects(runtime.listen({ hostname: "127.0.0.1", port: -1 }, echo), RangeError);
+      await assert.rejects(runtime.connect({ hostname: "127.0.0.1", port: 0 }), RangeError);
+      await assert.rejects(runtime.connect({ hostname: "127.0.0.1", port: 1.5 }), RangeError);
     });
 
     test("connect to a closed port fails with ECONNREFUSED", async () => {
@@ -447,6 +498,83 @@ async function streamWithSlowReader(runtime: Runtime): Promise<void> {
     sentDuringFirstPause >= 0 && sentDuringFirstPause < 48 * MiB,
     `sender pushed ${sentDuringFirstPause} bytes while the reader was paused`,
   );
+}
+
+/**
+ * Connections torn down in every way at once, seeded so a failure replays: the client ends,
+ * closes at once, closes while paused with unread data, or closes mid-stream; the server side
+ * floods some of them. Every connection on both sides must report `close` exactly once.
+ */
+async function randomTeardowns(runtime: Runtime): Promise<void> {
+  let seed = 0x2545f491;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const count = 300;
+  const serverCloses: number[] = [];
+  const serverClosed: Promise<void>[] = [];
+  const listener = await listenLoopback(runtime, (conn) => {
+    const index = serverCloses.push(0) - 1;
+    let flood = random() < 0.5;
+    let closed = false;
+    // Up to 4 MiB once the client spoke, so the dialling phase stays quiet.
+    const startFlood = async (): Promise<void> => {
+      const chunk = new Uint8Array(64 * 1024);
+      for (let sent = 0; sent < 4 * MiB && !closed; sent += chunk.byteLength) {
+        if (!conn.write(chunk)) await conn.drained();
+      }
+    };
+    serverClosed.push(
+      new Promise((resolve) => {
+        conn.start({
+          data: (chunk) => {
+            conn.write(chunk);
+            if (flood) void startFlood();
+            flood = false;
+          },
+          end: () => conn.end(),
+          close: () => {
+            closed = true;
+            serverCloses[index]!++;
+            resolve();
+          },
+        });
+      }),
+    );
+  });
+  try {
+    const clients = await Promise.all(
+      Array.from({ length: count }, () => dial(runtime, listener.port)),
+    );
+    await Promise.all(clients.map(async (client) => {
+      const choice = random();
+      client.conn.write(utf8("some bytes"));
+      if (random() < 0.5) await delay(Math.floor(random() * 5));
+      if (choice < 0.25) {
+        client.conn.end();
+      } else if (choice < 0.5) {
+        client.conn.close();
+      } else if (choice < 0.75) {
+        client.conn.pause();
+        await delay(2);
+        client.conn.close();
+      } else {
+        await client.receivedAtLeast(1);
+        client.conn.close();
+      }
+      await client.closed;
+    }));
+    await Promise.all(serverClosed);
+    await delay(20);
+    assert.equal(serverCloses.length, count);
+    assert.deepEqual(serverCloses.filter((closes) => closes !== 1), []);
+    assert.deepEqual(clients.filter((client) => client.closes !== 1).map((c) => c.closes), []);
+  } finally {
+    await listener.close();
+  }
 }
 
 /** 1,000 connections open at once (dialled 100 at a time), each doing one round-trip. */
