@@ -18,3 +18,18 @@ export function formatAddress(hostname: string, port: number): string {
   const host = hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
   return `${host}:${port}`;
 }
+
+/**
+ * Rejects a port outside 0..65535 (0 only for listening) as misuse, the same on every runtime
+ * (Deno, Bun and Node would each fail differently).
+ *
+ * @example
+ * ```ts ignore
+ * checkPort(7481, true);
+ * ```
+ */
+export function checkPort(port: number, mayBeZero: boolean): void {
+  if (!Number.isInteger(port) || port < (mayBeZero ? 0 : 1) || port > 65535) {
+    throw new RangeError(`Port must be an integer in ${mayBeZero ? 0 : 1}..65535, got ${port}`);
+  }
+}

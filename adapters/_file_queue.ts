@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { OpenOptions } from "../lib/runtime.ts";
+
 /**
  * A per-handle chain of operations.
  *
@@ -37,5 +39,20 @@ export class FileQueue {
 export function checkOffset(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`File ${name} must be a non-negative safe integer, got ${value}`);
+  }
+}
+
+/**
+ * Checks open options: creating or truncating needs `write`. Node would allow a read-only
+ * create and Deno refuses it; the port makes it a misuse (`TypeError`) everywhere.
+ *
+ * @example
+ * ```ts ignore
+ * checkOpenOptions({ write: true, create: true });
+ * ```
+ */
+export function checkOpenOptions(options: OpenOptions): void {
+  if ((options.create || options.createNew || options.truncate) && !options.write) {
+    throw new TypeError("Opening with create, createNew or truncate requires write");
   }
 }

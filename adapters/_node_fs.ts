@@ -9,7 +9,7 @@ import * as fs from "node:fs/promises";
 import { constants } from "node:fs";
 import type { FileHandle, FileInfo, FileSystem, OpenOptions } from "../lib/runtime.ts";
 import { toRuntimeError } from "./_errors.ts";
-import { checkOffset, FileQueue } from "./_file_queue.ts";
+import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
 
 /** A `node:fs/promises` file handle; operations run in call order, one at a time. */
 class NodeFileHandle implements FileHandle {
@@ -127,8 +127,9 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
  * ```
  */
 export const nodeFileSystem: FileSystem = {
-  open(path: string, options: OpenOptions): Promise<FileHandle> {
-    return onPath("open", path, async () => {
+  async open(path: string, options: OpenOptions): Promise<FileHandle> {
+    checkOpenOptions(options);
+    return await onPath("open", path, async () => {
       return new NodeFileHandle(await fs.open(path, openFlags(options), 0o666), path);
     });
   },

@@ -136,3 +136,18 @@ export class Waiters {
     for (const resolve of resolvers) resolve();
   }
 }
+
+/**
+ * Resolves on a later turn of the event loop (a macrotask). `drained()` after a refused write
+ * (the connection ended or closed) waits for one, so that a loop such as
+ * `while (!closed) if (!conn.write(x)) await conn.drained()` yields to the I/O events that end
+ * it instead of spinning on microtasks and starving them.
+ *
+ * @example
+ * ```ts ignore
+ * await nextTurn();
+ * ```
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -11,6 +11,10 @@ import { createRuntime as createBunRuntime } from "./bun.ts";
 import { createRuntime as createDenoRuntime } from "./deno.ts";
 import { createRuntime as createNodeRuntime } from "./node.ts";
 
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
+
 /**
  * Creates the adapter for the current runtime: Deno, then Bun, else Node.
  *

@@ -26,11 +26,11 @@ import type {
   ListenOptions,
   Runtime,
 } from "../lib/runtime.ts";
-import { formatAddress } from "./_address.ts";
+import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
-import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
+import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** The part of Bun's `Socket` this adapter uses (Bun's own types are not available here). */
 interface BunSocket {
@@ -86,6 +86,10 @@ declare const Bun: {
   }): Promise<BunSocket>;
 };
 
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
+
 /**
  * Creates the Bun runtime adapter.
  *
@@ -124,6 +128,11 @@ function listen(
   options: ListenOptions,
   onConnection: (conn: Connection) => void,
 ): Promise<Listener> {
+  try {
+    checkPort(options.port, true);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   let server: BunServer;
   try {
@@ -159,13 +168,19 @@ function listen(
 }
 
 async function connect(options: ConnectOptions): Promise<Connection> {
+  checkPort(options.port, false);
   const target = formatAddress(options.hostname, options.port);
-  const dial = Bun.connect({
-    hostname: options.hostname,
-    port: options.port,
-    allowHalfOpen: true,
-    socket: socketHandlers(() => {}),
-  });
+  let dial: Promise<BunSocket>;
+  try {
+    dial = Bun.connect({
+      hostname: options.hostname,
+      port: options.port,
+      allowHalfOpen: true,
+      socket: socketHandlers(() => {}),
+    });
+  } catch (error) {
+    throw toRuntimeError(error, "connect to", target);
+  }
   const { timeoutMs } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<undefined>((resolve) => {
@@ -195,6 +210,7 @@ class BunConnection implements Connection {
   #socket: BunSocket;
   #queue = new WriteQueue();
   #drainWaiters = new Waiters();
+  #refused = false;
   #delivery: Delivery;
   #error: RuntimeError | undefined;
   #ending = false;
@@ -222,7 +238,10 @@ class BunConnection implements Connection {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#finished || this.#ending) return false;
+    if (this.#finished || this.#ending) {
+      this.#refused = true;
+      return false;
+    }
     if (this.#queue.bytes === 0) {
       const written = this.#socket.write(bytes);
       if (written < 0) return false;
@@ -234,6 +253,12 @@ class BunConnection implements Connection {
   }
 
   drained(): Promise<void> {
+    // After a refused write, yield a turn first: see `nextTurn`.
+    if (this.#refused) return nextTurn().then(() => this.#whenFlushed());
+    return this.#whenFlushed();
+  }
+
+  #whenFlushed(): Promise<void> {
     if (this.#finished || this.#queue.bytes === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }

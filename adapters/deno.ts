@@ -29,14 +29,18 @@ import type {
   OpenOptions,
   Runtime,
 } from "../lib/runtime.ts";
-import { formatAddress } from "./_address.ts";
+import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
-import { toRuntimeError } from "./_errors.ts";
-import { checkOffset, FileQueue } from "./_file_queue.ts";
-import { Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
+import { errorCodeOf, toRuntimeError } from "./_errors.ts";
+import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
+import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** Bytes asked of the kernel per read. */
 const READ_BYTES = 64 * 1024;
+
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
 
 /**
  * Creates the Deno runtime adapter.
@@ -55,6 +59,11 @@ function listen(
   options: ListenOptions,
   onConnection: (conn: Connection) => void,
 ): Promise<Listener> {
+  try {
+    checkPort(options.port, true);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   let listener: Deno.TcpListener;
   try {
@@ -110,6 +119,7 @@ async function acceptLoop(
 }
 
 async function connect(options: ConnectOptions): Promise<Connection> {
+  checkPort(options.port, false);
   const target = formatAddress(options.hostname, options.port);
   const { timeoutMs } = options;
   const controller = timeoutMs === undefined ? undefined : new AbortController();
@@ -144,6 +154,7 @@ class DenoConnection implements Connection {
   #conn: Deno.TcpConn;
   #queue = new WriteQueue();
   #drainWaiters = new Waiters();
+  #refused = false;
   #delivery: Delivery;
   #readBuffer: Uint8Array | undefined;
   #wakeReader: (() => void) | undefined;
@@ -175,13 +186,22 @@ class DenoConnection implements Connection {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#finished || this.#ending) return false;
+    if (this.#finished || this.#ending) {
+      this.#refused = true;
+      return false;
+    }
     this.#queue.push(bytes);
     if (!this.#flushing) void this.#flush();
     return this.#queue.bytes <= WRITE_HIGH_WATER_BYTES;
   }
 
   drained(): Promise<void> {
+    // After a refused write, yield a turn first: see `nextTurn`.
+    if (this.#refused) return nextTurn().then(() => this.#whenFlushed());
+    return this.#whenFlushed();
+  }
+
+  #whenFlushed(): Promise<void> {
     if (this.#finished || this.#queue.bytes === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
@@ -233,10 +253,12 @@ class DenoConnection implements Connection {
   /**
    * Deno reports a peer's reset (RST) to a reader as end of stream, like a FIN. An empty send
    * tells them apart: it succeeds on a half-closed connection and fails with EPIPE on a reset
-   * one. (Once we sent our own FIN the probe cannot work, and a reset then closes quietly.)
+   * one. Skipped while a flush is under way: that write fails by itself on a reset connection
+   * (and the probe would wait behind it). Once we sent our own FIN the probe cannot work, and a
+   * reset then closes quietly.
    */
   async #onEndOfStream(): Promise<void> {
-    if (!this.#writeEnded) {
+    if (!this.#writeEnded && !this.#flushing) {
       try {
         await this.#conn.write(new Uint8Array(0));
       } catch (error) {
@@ -293,7 +315,7 @@ class DenoConnection implements Connection {
       await this.#conn.closeWrite();
     } catch (error) {
       // The peer may already be gone entirely; that is an orderly enough end for a FIN.
-      if (toRuntimeError(error, "", "").code !== "ECLOSED") this.#fail(error, "half-close");
+      if (errorCodeOf(error) !== "ECLOSED") this.#fail(error, "half-close");
     }
     this.#finishIfDone();
   }
@@ -404,10 +426,11 @@ async function onPath<T>(action: string, path: string, operation: () => Promise<
 }
 
 const denoFileSystem: FileSystem = {
-  open(path: string, options: OpenOptions): Promise<FileHandle> {
+  async open(path: string, options: OpenOptions): Promise<FileHandle> {
+    checkOpenOptions(options);
     const write = options.write ?? false;
     const read = options.read ?? !write;
-    return onPath("open", path, async () => {
+    return await onPath("open", path, async () => {
       const file = await Deno.open(path, {
         read,
         write,

@@ -25,11 +25,15 @@ import type {
   ListenOptions,
   Runtime,
 } from "../lib/runtime.ts";
-import { formatAddress } from "./_address.ts";
+import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { toRuntimeError } from "./_errors.ts";
 import { nodeFileSystem } from "./_node_fs.ts";
-import { Waiters, WRITE_HIGH_WATER_BYTES } from "./_write_queue.ts";
+import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES } from "./_write_queue.ts";
+
+/** The port this adapter implements, for callers that import only the adapter. */
+export type * from "../lib/runtime.ts";
+export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
 
 /**
  * Creates the Node runtime adapter.
@@ -48,6 +52,11 @@ function listen(
   options: ListenOptions,
   onConnection: (conn: Connection) => void,
 ): Promise<Listener> {
+  try {
+    checkPort(options.port, true);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   // pauseOnConnect: nothing is read before `start`; allowHalfOpen: a peer's FIN does not end
   // our side (the port's `end` event lets us keep writing).
@@ -94,6 +103,11 @@ class NodeListener implements Listener {
 }
 
 function connect(options: ConnectOptions): Promise<Connection> {
+  try {
+    checkPort(options.port, false);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const target = formatAddress(options.hostname, options.port);
   return new Promise((resolve, reject) => {
     const socket = net.connect({
@@ -138,6 +152,8 @@ class NodeConnection implements Connection {
   #socket: net.Socket;
   #delivery: Delivery;
   #drainWaiters = new Waiters();
+  #closeWaiters = new Waiters();
+  #refused = false;
   #pendingWrites = 0;
   #error: RuntimeError | undefined;
   #ending = false;
@@ -176,18 +192,26 @@ class NodeConnection implements Connection {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#finished || this.#ending || this.#socket.destroyed) return false;
+    if (this.#finished || this.#ending || this.#socket.destroyed) {
+      this.#refused = true;
+      return false;
+    }
     this.#pendingWrites++;
     this.#socket.write(bytes, () => this.#onWritten());
     return this.#socket.writableLength <= WRITE_HIGH_WATER_BYTES;
   }
 
   drained(): Promise<void> {
+    // After a refused write, yield a turn first: see `nextTurn`.
+    if (this.#refused) return nextTurn().then(() => this.#whenFlushed());
+    return this.#whenFlushed();
+  }
+
+  #whenFlushed(): Promise<void> {
     if (this.#finished) return Promise.resolve();
-    // Destroyed but 'close' not yet emitted: wait for it. Resolving at once would let a
-    // `while (!closed) if (!write()) await drained()` loop spin on microtasks and starve the
-    // very 'close' event (a later macrotask) that ends it.
-    if (this.#pendingWrites === 0 && !this.#socket.destroyed) return Promise.resolve();
+    // Destroyed, 'close' not yet emitted: the socket will flush nothing more; wait for close.
+    if (this.#socket.destroyed) return this.#closeWaiters.wait();
+    if (this.#pendingWrites === 0) return Promise.resolve();
     return this.#drainWaiters.wait();
   }
 
@@ -214,13 +238,14 @@ class NodeConnection implements Connection {
   /** A write's callback: its bytes reached the kernel (or the socket died). */
   #onWritten(): void {
     this.#pendingWrites--;
-    if (this.#pendingWrites === 0 && !this.#socket.destroyed) this.#drainWaiters.resolveAll();
+    if (this.#pendingWrites === 0) this.#drainWaiters.resolveAll();
   }
 
   #onClose(): void {
     if (this.#finished) return;
     this.#finished = true;
     this.#drainWaiters.resolveAll();
+    this.#closeWaiters.resolveAll();
     this.#delivery.close(this.#error);
   }
 }

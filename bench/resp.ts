@@ -10,7 +10,9 @@
 
 import { RespDecoder } from "../lib/resp/decoder.ts";
 import { ReplyQueue } from "../lib/resp/reply_queue.ts";
-import type { Connection } from "../lib/runtime.ts";
+import type { Connection, ConnectionHandlers } from "../lib/runtime.ts";
+import { createCommandTable } from "../lib/server/builtins.ts";
+import { Session } from "../lib/server/session.ts";
 
 const utf8 = new TextEncoder();
 const CHUNK_BYTES = 64 * 1024;
@@ -120,6 +122,34 @@ function encodeCase(name: string, reply: (conn: ReturnType<ReplyQueue["begin"]>)
   });
 }
 
+/** The whole dispatch path: chunks of `depth` PING frames into a Session, one flush each. */
+function sessionCase(name: string, depth: number): Row {
+  let handlers: ConnectionHandlers | undefined;
+  const connection = new NullConnection();
+  connection.start = (h: ConnectionHandlers) => void (handlers = h);
+  let pendingFlush: (() => void) | undefined;
+  const session = new Session(connection, 1, {
+    commands: createCommandTable(),
+    scheduleFlush: (flush) => (pendingFlush = flush),
+    decoder: {},
+    outputBytesMax: 64 * 1024 * 1024,
+    inflightMax: 1024,
+    onError: undefined,
+    onClose: () => {},
+  });
+  session.start();
+  const frame = utf8.encode("*1\r\n$4\r\nPING\r\n");
+  const chunks = Array.from({ length: 1000 }, () => join(Array(depth).fill(frame)));
+  return measure(name, () => {
+    for (const chunk of chunks) {
+      handlers!.data(chunk);
+      pendingFlush?.();
+      pendingFlush = undefined;
+    }
+    return [chunks.length * depth * frame.length, chunks.length * depth];
+  });
+}
+
 const key = utf8.encode("key:000000000042");
 const small = utf8.encode("0123456789");
 const large = new Uint8Array(1024).fill(0x78);
@@ -136,6 +166,8 @@ const rows: Row[] = [
   encodeCase("reply bulk 10 B", (conn) => conn.writeBulk(small)),
   encodeCase("reply bulk 1 KiB", (conn) => conn.writeBulk(large)),
   encodeCase("reply bulk string 10 B", (conn) => conn.writeBulk("0123456789")),
+  sessionCase("session PING, P=1", 1),
+  sessionCase("session PING, P=16", 16),
 ];
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { RespEncoder } from "./encoder.ts";
+import type { RespEncoder, RespProtocol } from "./encoder.ts";
 import type { ReplyQueue } from "./reply_queue.ts";
 
 /** One command's place in its connection's reply order (a singly linked queue). */
@@ -15,6 +15,12 @@ export interface ReplySlot {
   ended: boolean;
   /** Close the connection once this reply has been written (QUIT, protocol errors). */
   closeAfter: boolean;
+  /**
+   * The protocol this reply is encoded in: the connection's when the command arrived, or what
+   * the command itself switched to (`HELLO`). Replies already begun keep theirs, so a client
+   * sees every reply before `HELLO`'s in the old protocol and every one from it on in the new.
+   */
+  protocol: RespProtocol;
   /** The shared buffer's position where this reply starts, once it is at the head. */
   mark: number;
   /** The next command's slot. */

@@ -54,12 +54,16 @@ export class Conn {
     return this.#host.queue.connection.remoteAddress;
   }
 
-  /** The RESP version the connection speaks; `HELLO` changes it, later replies follow. */
+  /**
+   * The RESP version this reply is encoded in. Setting it (as `HELLO` does) switches this reply
+   * and every later command's; replies to earlier commands keep the protocol they began with.
+   */
   get protocol(): RespProtocol {
-    return this.#host.queue.protocol;
+    return this.#slot.protocol;
   }
   set protocol(protocol: RespProtocol) {
     this.#host.queue.protocol = protocol;
+    this.#slot.protocol = protocol;
   }
 
   /** A per-connection slot for the application's own state (undefined at first). */

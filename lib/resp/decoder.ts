@@ -41,6 +41,8 @@ const EMPTY = new Uint8Array(0);
 const INCOMPLETE = -0x20000000000000;
 /** Digits beyond this many cannot be an accepted length (and keep numbers exact). */
 const DIGITS_MAX = 15;
+/** Requests with at most this many arguments get their array allocated at full size. */
+const PREALLOCATE_MAX = 1024;
 /** Header phases: not in a header, reading its digits, or awaiting the LF after its CR. */
 const HEADER_NONE = 0;
 const HEADER_DIGITS = 1;
@@ -62,6 +64,14 @@ const SCRATCH_BYTES_MIN = 4096;
  * Malformed input throws a {@linkcode RespSyntaxError} carrying Redis's wording and the byte
  * offset in the stream; the decoder then stays failed (every later `next()` throws the same
  * error), since the stream cannot be resynchronised.
+ *
+ * Checked against redis-server 7.0 byte for byte on random inline lines and mutated frames, it
+ * answers the same except where Redis is lax: Redis skips the two bytes after a bulk and the
+ * byte after a header's `\r` without looking at them (so `$3\r\nabcd` silently desynchronises
+ * the stream), where we fail with `expected '\r\n' after bulk data` or the header's error; and
+ * Redis never finds the end of an inline line that holds a NUL byte (its `strchr` stops there,
+ * so the client waits forever), where we end the line's arguments at the NUL as `sdssplitargs`
+ * would.
  *
  * @example
  * ```ts
@@ -95,6 +105,8 @@ export class RespDecoder {
 
   /** The request being assembled, or undefined between requests. */
   #args: Uint8Array[] | undefined = undefined;
+  /** Arguments stored so far in the current multibulk request. */
+  #argsFilled = 0;
   /** Arguments still expected in the current multibulk request. */
   #argsRemaining = 0;
   /** Stream offset of the current request's first byte. */
@@ -199,7 +211,10 @@ export class RespDecoder {
   #startRequest(): Uint8Array[] | true | undefined {
     const buf = this.#buf;
     const pos = this.#pos;
-    if (pos >= buf.length) return undefined;
+    if (pos >= buf.length) {
+      this.#release();
+      return undefined;
+    }
     if (this.#headerPhase === HEADER_NONE) {
       this.#requestStart = this.#base + pos;
       if (buf[pos] !== STAR) return this.#readInline();
@@ -207,7 +222,10 @@ export class RespDecoder {
     const count = this.#readHeader(this.#argumentCountMax, true, "invalid multibulk length");
     if (count === INCOMPLETE) return undefined;
     if (count <= 0) return []; // Redis ignores `*0` and `*-1` requests
-    this.#args = [];
+    // Sized up front for ordinary requests (one allocation); grown as arguments arrive for huge
+    // declared counts, so a bare header cannot make us allocate a million slots.
+    this.#args = count <= PREALLOCATE_MAX ? new Array<Uint8Array>(count) : [];
+    this.#argsFilled = 0;
     this.#argsRemaining = count;
     this.#bulkLength = -1;
     return true;
@@ -219,7 +237,7 @@ export class RespDecoder {
       if (this.#bulkLength < 0 && !this.#readBulkHeader()) return false;
       const arg = this.#pieces.length === 0 ? this.#readBulkWhole() : this.#readBulkPieces();
       if (arg === undefined) return false;
-      this.#args!.push(arg);
+      this.#args![this.#argsFilled++] = arg;
       this.#bulkLength = -1;
       this.#argsRemaining--;
     }
@@ -395,6 +413,15 @@ export class RespDecoder {
     this.#bufInScratch = true;
     this.#buf = next.subarray(0, rest + chunk.length);
     this.#pos = 0;
+  }
+
+  /** Drops the consumed chunk, so that an idle connection holds no input buffer. */
+  #release(): void {
+    this.#base += this.#buf.length;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#scanFrom = 0;
+    this.#bufInScratch = false;
   }
 
   #fail(message: string, offset: number): never {

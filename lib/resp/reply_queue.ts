@@ -108,22 +108,19 @@ export class ReplyQueue {
     this.#onBackpressure = options.onBackpressure;
     this.#onClosed = options.onClosed;
     this.#protocol = options.protocol ?? 2;
-    this.#out = new RespEncoder({ protocol: this.#protocol });
+    // Redis's per-client reply buffer size: small enough for many idle clients, and it grows.
+    this.#out = new RespEncoder({ protocol: this.#protocol, bufferBytes: 16 * 1024 });
     this.#room = this.#outputBytesMax;
     this.#host = this.#makeHost();
   }
 
-  /** The RESP version replies are encoded for. Changing it affects replies written after. */
+  /** The RESP version of replies begun from now on (see {@linkcode Conn.protocol}). */
   get protocol(): RespProtocol {
     return this.#protocol;
   }
   set protocol(protocol: RespProtocol) {
     if (protocol !== 2 && protocol !== 3) throw new RangeError(`Bad protocol: ${protocol}`);
     this.#protocol = protocol;
-    this.#out.protocol = protocol;
-    for (let slot = this.#head; slot !== undefined; slot = slot.next) {
-      if (slot.own !== undefined) slot.own.protocol = protocol;
-    }
   }
 
   /** True once no more replies will be sent (closing after a reply, or closed). */
@@ -151,6 +148,7 @@ export class ReplyQueue {
       own: undefined,
       ended: false,
       closeAfter: false,
+      protocol: this.#protocol,
       mark: 0,
       next: undefined,
     };
@@ -199,8 +197,11 @@ export class ReplyQueue {
       this.#sink.truncate(this.#sink.position - this.#sink.length);
       return this.#sink;
     }
-    if (slot === this.#head) return this.#out;
-    return slot.own ??= new RespEncoder({ protocol: this.#protocol, bufferBytes: 1024 });
+    const encoder = slot === this.#head
+      ? this.#out
+      : (slot.own ??= new RespEncoder({ bufferBytes: 1024 }));
+    encoder.protocol = slot.protocol;
+    return encoder;
   }
 
   #wrote(encoder: RespEncoder): void {

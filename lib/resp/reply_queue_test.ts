@@ -112,23 +112,24 @@ describe("ReplyQueue and Conn", () => {
     }
   });
 
-  test("HELLO-style protocol switch applies to later replies, even buffered ones", () => {
+  test("a protocol switch applies to its own reply and later ones, not earlier ones", () => {
     const { connection, queue, turn } = setup();
+    const earlier = queue.begin(); // still in flight when HELLO runs
     const hello = queue.begin();
-    const after = queue.begin();
-    after.writeNull(); // written while RESP2, before the switch
     hello.protocol = 3;
     hello.writeMap(1);
     hello.writeBulk("proto");
-    hello.writeInt(3);
+    hello.writeInt(hello.protocol);
     hello.end();
-    const next = queue.begin();
-    next.writeNull();
-    next.writeBoolean(true);
-    after.end();
-    next.end();
+    const later = queue.begin();
+    later.writeNull();
+    later.writeBoolean(true);
+    later.end();
+    earlier.writeNull(); // written after the switch, but begun before it: RESP2
+    earlier.end();
     turn();
-    assert.equal(connection.writes.join(""), "%1\r\n$5\r\nproto\r\n:3\r\n$-1\r\n_\r\n#t\r\n");
+    assert.equal(connection.writes.join(""), "$-1\r\n%1\r\n$5\r\nproto\r\n:3\r\n_\r\n#t\r\n");
+    assert.equal(queue.protocol, 3);
   });
 
   test("close() sends every reply up to this one, half-closes, and drops later ones", () => {

@@ -66,6 +66,8 @@ const NAME_BYTES_MAX = 64;
  */
 export class CommandTable {
   readonly #commands = new Map<string, CommandSpec>();
+  /** The same commands by {@linkcode foldedHash} of their names, for {@linkcode lookup}. */
+  readonly #byHash = new Map<number, HashEntry>();
   #fallback: CommandHandler | undefined = undefined;
 
   /** Number of registered commands. */
@@ -98,6 +100,7 @@ export class CommandTable {
       throw new TypeError(`Bad arity for ${name}: ${spec.arity}`);
     }
     this.#commands.set(name, { ...spec, name });
+    this.#reindex();
   }
 
   /**
@@ -107,7 +110,9 @@ export class CommandTable {
    * @returns Whether it was registered.
    */
   unregister(name: string): boolean {
-    return this.#commands.delete(name.toLowerCase());
+    const deleted = this.#commands.delete(name.toLowerCase());
+    this.#reindex();
+    return deleted;
   }
 
   /**
@@ -121,25 +126,60 @@ export class CommandTable {
   }
 
   /**
-   * Finds a command by its name as received: ASCII case-folded without decoding.
+   * Finds a command by its name as received, ASCII case-folded, without decoding or allocating:
+   * a hash of the folded bytes picks candidates whose names are compared byte by byte.
    *
    * @param name The name's bytes (`args[0]`).
    * @returns The spec, or undefined.
    */
   lookup(name: Uint8Array): CommandSpec | undefined {
     if (name.length > NAME_BYTES_MAX) return undefined;
-    let key = "";
-    for (let i = 0; i < name.length; i++) {
-      const byte = name[i]!;
-      key += String.fromCharCode(byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
+    let entry = this.#byHash.get(foldedHash(name));
+    while (entry !== undefined && !sameFolded(entry.bytes, name)) entry = entry.next;
+    return entry?.spec;
+  }
+
+  /** Rebuilds the hash index (registration is rare; lookups are per request). */
+  #reindex(): void {
+    this.#byHash.clear();
+    for (const spec of this.#commands.values()) {
+      const bytes = new TextEncoder().encode(spec.name);
+      const hash = foldedHash(bytes);
+      this.#byHash.set(hash, { bytes, spec, next: this.#byHash.get(hash) });
     }
-    return this.#commands.get(key);
   }
 
   /** Every registered command, in registration order. */
   list(): CommandSpec[] {
     return [...this.#commands.values()];
   }
+}
+
+/** A command in the hash index; `next` chains names whose hashes collide. */
+interface HashEntry {
+  bytes: Uint8Array;
+  spec: CommandSpec;
+  next: HashEntry | undefined;
+}
+
+/** FNV-1a over ASCII-lower-cased bytes. */
+function foldedHash(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    hash = Math.imul(hash ^ (byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** Whether `name` equals the lower-case `lower` ignoring ASCII case. */
+function sameFolded(lower: Uint8Array, name: Uint8Array): boolean {
+  if (lower.length !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const byte = name[i]!;
+    if ((byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte) !== lower[i]) return false;
+  }
+  return true;
 }
 
 /**

@@ -61,6 +61,29 @@ describe("server skeleton", () => {
     assert.equal(client.buffer, "", "nothing after QUIT's reply");
   });
 
+  test("nothing after QUIT runs, even while an earlier reply is in flight", async () => {
+    const commands = createCommandTable();
+    let marks = 0;
+    commands.register({
+      name: "slow",
+      arity: 1,
+      handler: async (conn) => {
+        await delay(5);
+        conn.writeString("slow");
+      },
+    });
+    commands.register({
+      name: "mark",
+      arity: 1,
+      handler: (conn) => (marks++, conn.writeInt(marks)),
+    });
+    const { client } = await start({ commands });
+    client.send("SLOW\r\nQUIT\r\nMARK\r\n");
+    assert.equal(await client.expect("+slow\r\n+OK\r\n"), "+slow\r\n+OK\r\n");
+    await client.waitClosed();
+    assert.equal(marks, 0);
+  });
+
   test("HELLO 3 switches to RESP3: a map reply, then RESP3 nulls", async () => {
     const { client } = await start();
     client.send(command("HELLO", "3", "SETNAME", "tester"));
@@ -189,6 +212,25 @@ describe("server skeleton", () => {
     const expected = "-ERR kaboom\r\n-ERR nope\r\n+PONG\r\n";
     assert.equal(await client.expect(expected), expected);
     assert.equal(errors.length, 2);
+  });
+
+  test("a handler that fails after part of its reply went out closes the connection", async () => {
+    const commands = createCommandTable();
+    commands.register({
+      name: "half",
+      arity: 1,
+      handler: async (conn) => {
+        conn.writeArray(2);
+        conn.writeInt(1);
+        await delay(5); // the first element is flushed meanwhile
+        throw new Error("lost the second element");
+      },
+    });
+    const { client } = await start({ commands });
+    client.send("HALF\r\n");
+    assert.equal(await client.expect("*2\r\n:1\r\n"), "*2\r\n:1\r\n");
+    await client.waitClosed();
+    assert.equal(client.buffer, "");
   });
 
   test("a protocol error answers -ERR Protocol error, closes, and others keep working", async () => {

@@ -99,6 +99,10 @@ export class Session {
     if (this.#stopped) return;
     this.#decoder.push(chunk);
     this.#process();
+    // The synchronous replies of this read leave now, inside the adapter's data callback (where
+    // some runtimes cork writes); the scheduled flush then finds nothing and stays for replies
+    // that handlers complete later.
+    this.#replies.flush();
   }
 
   /** Dispatches complete requests until input runs out or a bound says wait. */
@@ -120,8 +124,10 @@ export class Session {
     this.#finishIfDone();
   }
 
+  /** Reading waits for the peer to read replies, or for in-flight replies; after QUIT, forever. */
   #mustWait(): boolean {
-    return this.#backpressured || this.#replies.pendingReplies >= this.#options.inflightMax;
+    return this.#backpressured || this.#replies.pendingReplies >= this.#options.inflightMax ||
+      this.#replies.closed;
   }
 
   #dispatch(args: Uint8Array[]): void {
@@ -168,11 +174,18 @@ export class Session {
     else this.#finishIfDone();
   }
 
-  /** A handler threw: its half-written reply, where still unsent, becomes `-ERR message`. */
+  /**
+   * A handler threw: its half-written reply becomes `-ERR message`. If part of it was already
+   * sent, no reply can follow that the client would parse correctly: close the connection.
+   */
   #fail(conn: Conn, error: unknown): void {
     this.#options.onError?.(error, this);
     if (conn.ended) return;
-    conn.discard();
+    if (!conn.discard()) {
+      conn.end();
+      this.close();
+      return;
+    }
     const message = error instanceof Error ? error.message : String(error);
     conn.writeError(`ERR ${message.split("\n")[0]}`);
     conn.end();

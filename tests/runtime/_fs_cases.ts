@@ -226,6 +226,14 @@ export function describeFileSystemConformance(runtime: Runtime): void {
       await assert.rejects(file.size(), RuntimeError);
     });
 
+    test("misuse: create or truncate without write is a TypeError", async () => {
+      const path = fresh("misuse");
+      await assert.rejects(fs.open(path, { read: true, create: true }), TypeError);
+      await assert.rejects(fs.open(path, { createNew: true }), TypeError);
+      await assert.rejects(fs.open(path, { read: true, truncate: true }), TypeError);
+      await rejectsWith(fs.stat(path), "ENOENT");
+    });
+
     test("misuse: a negative position is a RangeError", async () => {
       const file = await fs.open(fresh("range"), { write: true, create: true });
       try {
