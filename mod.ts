@@ -39,6 +39,27 @@ export type {
   SnapshotWriter,
 } from "./lib/server/machine.ts";
 export { UnknownCommandError, WrongArgumentCountError } from "./lib/server/reply_error.ts";
+export {
+  Conn,
+  ReplyQueue,
+  type ReplyQueueOptions,
+  RespDecoder,
+  type RespDecoderOptions,
+  RespEncoder,
+  type RespEncoderOptions,
+  type RespProtocol,
+} from "./lib/resp/mod.ts";
+export {
+  type CommandHandler,
+  type CommandInfo,
+  type CommandSpec,
+  CommandTable,
+  createCommandTable,
+  type HelloInfo,
+  serve,
+  type ServeOptions,
+  type Server,
+} from "./lib/server/mod.ts";
 export { globMatch, type GlobMatchOptions } from "./lib/server/glob.ts";
 export type { Logger, LogLevel, LogOutput } from "./lib/server/logger.ts";
 export {

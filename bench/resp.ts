@@ -86,7 +86,7 @@ class NullConnection implements Connection {
   readonly localAddress = "127.0.0.1:2";
   readonly bufferedBytes = 0;
   written = 0;
-  start(): void {}
+  start(_handlers: ConnectionHandlers): void {}
   write(bytes: Uint8Array): boolean {
     this.written += bytes.length;
     return true;

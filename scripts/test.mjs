@@ -105,6 +105,8 @@ if (wants("node")) {
     "lib/resp/**/*_test.ts",
     "tests/clients/**/*_test.ts",
     "tests/server/**/*_test.ts",
+    "lib/server/**/*_test.ts",
+    "tests/e2e/skeleton_*_test.ts",
   ], junit);
 }
 
