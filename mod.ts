@@ -59,6 +59,8 @@ export {
   serve,
   type ServeOptions,
   type Server,
+  Session,
+  type SessionOptions,
 } from "./lib/server/mod.ts";
 export { globMatch, type GlobMatchOptions } from "./lib/server/glob.ts";
 export type { Logger, LogLevel, LogOutput } from "./lib/server/logger.ts";
