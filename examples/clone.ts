@@ -26,6 +26,15 @@ import { type FlagSpec, formatHelp, parseFlags } from "./_flags.ts";
 
 const textDecoder = new TextDecoder("latin1");
 
+/** A key's bytes as a latin1 string (one char per byte); short keys skip TextDecoder. */
+function keyOf(bytes: Uint8Array | undefined): string {
+  if (bytes === undefined) return "";
+  if (bytes.length > 64) return textDecoder.decode(bytes);
+  let key = "";
+  for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!);
+  return key;
+}
+
 /** A key-value store: keys are byte strings (kept as latin1 text), values bytes. */
 export class Clone implements Machine {
   readonly keys = new Map<string, Uint8Array>();
@@ -35,7 +44,7 @@ export class Clone implements Machine {
     switch (cmd.name) {
       case "set": {
         if (args.length !== 3) throw new WrongArgumentCountError();
-        const key = textDecoder.decode(args[1]);
+        const key = keyOf(args[1]);
         const value = args[2]!;
         return applier.apply(conn, cmd, () => {
           this.keys.set(key, value.slice());
@@ -43,7 +52,7 @@ export class Clone implements Machine {
       }
       case "get": {
         if (args.length !== 2) throw new WrongArgumentCountError();
-        const key = textDecoder.decode(args[1]);
+        const key = keyOf(args[1]);
         return applier.apply(conn, cmd, null, () => {
           const value = this.keys.get(key);
           if (value === undefined) conn?.writeNull();
@@ -52,7 +61,7 @@ export class Clone implements Machine {
       }
       case "del": {
         if (args.length < 2) throw new WrongArgumentCountError();
-        const keys = args.slice(1).map((arg) => textDecoder.decode(arg));
+        const keys = args.slice(1).map(keyOf);
         return applier.apply(conn, cmd, () => {
           let deleted = 0;
           for (const key of keys) if (this.keys.delete(key)) deleted++;

@@ -226,6 +226,22 @@ export class RaftNode {
     return this.#progress.get(id)?.match;
   }
 
+  /**
+   * The read index a leader may serve a read at right now without a round trip, or undefined.
+   * Defined only when this node leads, has committed an entry of its own term (so its commit
+   * index covers every earlier leader's writes), and either is the sole voter or, with
+   * `readOnly: "lease"`, holds its lease (no other leader can exist yet). The caller serves the
+   * read once it has applied up to the returned index. This is `readIndex()` without the Ready
+   * round, for the hot path of lease reads.
+   */
+  leaseReadIndex(): number | undefined {
+    if (this.#role !== "leader" || !this.#committedInTerm()) return undefined;
+    const voters = this.#membership.voters;
+    const sole = voters.length === 1 && voters[0] === this.#id;
+    if (!sole && !(this.#config.readOnly === "lease" && this.#leaseValid())) return undefined;
+    return this.#commit;
+  }
+
   // ---------------------------------------------------------------- inputs
 
   /** Advances logical time by one tick. */

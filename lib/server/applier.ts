@@ -3,6 +3,10 @@
  * its reads with the consistency level, and replays committed entries through the machine on
  * every node (see `machine.ts` for the contract).
  *
+ * The hot path avoids promise chains: a write is one promise for the session to wait on, with
+ * callbacks inside (proposal placed, entry applied); a read that may be served at once (low
+ * consistency, or a leader holding its lease with everything applied) answers synchronously.
+ *
  * @module
  */
 
@@ -11,13 +15,28 @@ import { decodeCommand } from "./command_codec.ts";
 import type { Logger } from "./logger.ts";
 import type { Applier, Command, Machine, MaybePromise, ReplyWriter } from "./machine.ts";
 
+/** Where a proposal landed in the log. */
+export interface LogPosition {
+  /** The entry's index. */
+  index: number;
+  /** The term it was proposed in (a different term at that index later means it was lost). */
+  term: number;
+}
+
+/** Called once a proposal is placed in the log, or refused. */
+export type Placed = (error: unknown, position: LogPosition | undefined) => void;
+
 /** The node-side services an applier needs. */
 export interface ApplierHost {
+  /** Proposes a command's arguments; `placed` is called once with its log position or an error. */
+  propose(args: readonly Uint8Array[], placed: Placed): void;
+  /** True when a read may be served right now (no round trip needed). */
+  readNow(): boolean;
   /**
-   * Proposes a command's arguments; resolves with the log position the entry took, or rejects
-   * with a `NotLeaderError` (or another error) when it cannot be proposed.
+   * An object standing for the client connection `conn` belongs to (the same for every command
+   * on it), so that a read waits for the writes sent before it on the same connection.
    */
-  propose(args: readonly Uint8Array[]): Promise<{ index: number; term: number }>;
+  connectionKey(conn: ReplyWriter): object;
   /**
    * Resolves when a read may be served under the consistency level; rejects with a
    * `NotLeaderError` when this node may not serve it.
@@ -27,11 +46,19 @@ export interface ApplierHost {
   log: Logger;
 }
 
+/** The writes of one connection that have not finished yet. */
+interface ConnectionWrites {
+  inFlight: number;
+  last: Promise<unknown>;
+}
+
+/** What applying one entry gave. */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /** A write waiting for its entry to be applied on this node. */
 interface Pending {
   term: number;
-  resolve(result: unknown): void;
-  reject(error: unknown): void;
+  done(outcome: Outcome): void;
 }
 
 /** The entry at a proposal's index was replaced by another leader's: the write did not happen. */
@@ -47,26 +74,29 @@ export class ProposalLostError extends Error {
   }
 }
 
-const textDecoder = new TextDecoder();
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
 /** Outcomes remembered for waiters that register after their entry was applied. */
 const RECENT_MAX = 4096;
 
-function settled(
-  position: { index: number; term: number },
-  recent: { term: number; outcome: Outcome },
-): Promise<unknown> {
-  if (recent.term !== position.term) return Promise.reject(new ProposalLostError(position.index));
-  return recent.outcome.ok
-    ? Promise.resolve(recent.outcome.value)
-    : Promise.reject(recent.outcome.error);
+/** The outcome of an entry the machine does not see (no-op, membership, barrier). */
+const OK_EMPTY: Outcome = { ok: true, value: undefined };
+
+/**
+ * The command name in lower case. Names are short ASCII: a byte loop beats TextDecoder here.
+ */
+function commandName(arg: Uint8Array | undefined): string {
+  if (arg === undefined) return "";
+  if (arg.length > 32) return new TextDecoder().decode(arg).toLowerCase();
+  let name = "";
+  for (let i = 0; i < arg.length; i++) {
+    const byte = arg[i]!;
+    name += String.fromCharCode(byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
+  }
+  return name;
 }
 
 /** Builds a {@linkcode Command} from arguments. */
 export function createCommand(args: readonly Uint8Array[]): Command {
-  return { args, name: args.length > 0 ? textDecoder.decode(args[0]).toLowerCase() : "" };
+  return { args, name: commandName(args[0]) };
 }
 
 /**
@@ -83,14 +113,18 @@ export class FrameworkApplier implements Applier {
   readonly #machine: Machine;
   readonly #host: ApplierHost;
   readonly #pending = new Map<number, Pending>();
-  readonly #recent = new Map<number, { term: number; outcome: Outcome }>();
+  /** The last RECENT_MAX outcomes, in a ring indexed by log index (no map churn per entry). */
+  readonly #recent: ({ index: number; term: number; outcome: Outcome } | undefined)[] = new Array(
+    RECENT_MAX,
+  );
+  readonly #writes = new WeakMap<object, ConnectionWrites>();
   #applied = 0;
 
   /**
    * Creates an applier for one machine.
    *
    * @param machine The user's state machine.
-   * @param host Proposal and read-barrier services of the node.
+   * @param host Proposal and read services of the node.
    */
   constructor(machine: Machine, host: ApplierHost) {
     this.#machine = machine;
@@ -112,66 +146,118 @@ export class FrameworkApplier implements Applier {
     return this.#pending.size;
   }
 
-  /** See {@linkcode Applier.apply}. */
+  /**
+   * See {@linkcode Applier.apply}. Commands on one connection take effect in the order sent,
+   * as in Redis: a read waits until the writes sent before it on the same connection are done.
+   */
   apply<T>(
     conn: ReplyWriter | null,
     cmd: Command,
     mutate: (() => MaybePromise<T>) | null,
     respond: (result: T | undefined) => MaybePromise<void>,
   ): MaybePromise<T | undefined> {
-    if (mutate === null) return this.#read(respond);
     // Replaying a committed entry: this is where the write happens, on every node.
-    if (conn === null) return mutate();
-    return this.#write(cmd, respond);
+    if (conn === null) return mutate === null ? undefined : mutate();
+    const key = this.#host.connectionKey(conn);
+    const writes = this.#writes.get(key);
+    if (mutate === null) {
+      if (writes !== undefined && writes.inFlight > 0) {
+        const read = () => this.#read(respond);
+        return writes.last.then(read, read);
+      }
+      return this.#read(respond);
+    }
+    const written = this.#write(cmd, respond);
+    this.#track(key, writes, written);
+    return written;
   }
 
-  async #read<T>(respond: (result: T | undefined) => MaybePromise<void>): Promise<undefined> {
-    await this.#host.readBarrier();
-    await respond(undefined);
-    return undefined;
+  #read<T>(respond: (result: T | undefined) => MaybePromise<void>): MaybePromise<undefined> {
+    if (this.#host.readNow()) {
+      const responded = respond(undefined);
+      return responded instanceof Promise ? responded.then(() => undefined) : undefined;
+    }
+    return this.#host.readBarrier().then(() => respond(undefined)).then(() => undefined);
   }
 
-  async #write<T>(
+  #track(key: object, writes: ConnectionWrites | undefined, written: Promise<unknown>): void {
+    const state = writes ?? { inFlight: 0, last: written };
+    if (writes === undefined) this.#writes.set(key, state);
+    state.inFlight++;
+    state.last = written;
+    const done = () => {
+      state.inFlight--;
+    };
+    written.then(done, done);
+  }
+
+  #write<T>(
     cmd: Command,
     respond: (result: T | undefined) => MaybePromise<void>,
   ): Promise<T | undefined> {
-    const position = await this.#host.propose(cmd.args);
-    const result = (await this.waitFor(position)) as T;
-    await respond(result);
-    return result;
+    return new Promise((resolve, reject) => {
+      this.#host.propose(cmd.args, (error, position) => {
+        if (position === undefined) return reject(error);
+        this.#await(position, (outcome) => {
+          if (!outcome.ok) return reject(outcome.error);
+          const value = outcome.value as T;
+          try {
+            const responded = respond(value);
+            if (responded instanceof Promise) responded.then(() => resolve(value), reject);
+            else resolve(value);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+    });
+  }
+
+  /** Calls `done` once the entry at `position` is applied here (at once if it already was). */
+  #await(position: LogPosition, done: (outcome: Outcome) => void): void {
+    const slot = this.#recent[position.index % RECENT_MAX];
+    const recent = slot?.index === position.index ? slot : undefined;
+    if (recent !== undefined) {
+      done(
+        recent.term === position.term
+          ? recent.outcome
+          : { ok: false, error: new ProposalLostError(position.index) },
+      );
+    } else if (position.index <= this.#applied) {
+      done({
+        ok: false,
+        error: new Error(`outcome of index ${position.index} is no longer known`),
+      });
+    } else {
+      this.#pending.set(position.index, { term: position.term, done });
+    }
   }
 
   /**
    * Resolves with what applying the entry at `position` returned on this node, or rejects with
    * its error, or with {@linkcode ProposalLostError} if another entry took that index.
    */
-  waitFor(position: { index: number; term: number }): Promise<unknown> {
-    const recent = this.#recent.get(position.index);
-    if (recent !== undefined) return settled(position, recent);
-    if (position.index <= this.#applied) {
-      return Promise.reject(new Error(`outcome of index ${position.index} is no longer known`));
-    }
+  waitFor(position: LogPosition): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.#pending.set(position.index, { term: position.term, resolve, reject });
+      this.#await(
+        position,
+        (outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)),
+      );
     });
   }
 
   /**
    * Applies committed entries in order: normal entries go through `machine.command` with a
-   * null connection; each settles the write waiting for it on this node, if any.
+   * null connection; each settles the write waiting for it on this node, if any. Most machines
+   * answer synchronously: then there is no await, so a whole batch is applied (and its waiting
+   * writes released) in one go, and their replies leave together.
    */
   async applyEntries(entries: readonly Entry[]): Promise<void> {
     for (const entry of entries) {
-      let outcome: Outcome = { ok: true, value: undefined };
+      let outcome: Outcome = OK_EMPTY;
       if (entry.type === 0 && entry.data.length > 0) {
-        // Most machines answer synchronously: no await then, so a whole batch is applied (and
-        // its waiting writes released) in one go, and their replies leave together.
         try {
-          const value = this.#machine.command(
-            this,
-            null,
-            createCommand(decodeCommand(entry.data)),
-          );
+          const value = this.#machine.command(this, null, createCommand(decodeCommand(entry.data)));
           outcome = { ok: true, value: value instanceof Promise ? await value : value };
         } catch (error) {
           outcome = { ok: false, error };
@@ -185,22 +271,25 @@ export class FrameworkApplier implements Applier {
 
   /** Keeps the last outcomes, so a waiter that registers late still learns its result. */
   #remember(entry: Entry, outcome: Outcome): void {
-    this.#recent.set(entry.index, { term: entry.term, outcome });
-    if (this.#recent.size > RECENT_MAX) {
-      this.#recent.delete(this.#recent.keys().next().value!);
+    const slot = this.#recent[entry.index % RECENT_MAX];
+    if (slot === undefined) {
+      this.#recent[entry.index % RECENT_MAX] = { index: entry.index, term: entry.term, outcome };
+    } else {
+      slot.index = entry.index;
+      slot.term = entry.term;
+      slot.outcome = outcome;
     }
   }
 
-  #settle(
-    entry: Entry,
-    outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
-  ): void {
+  #settle(entry: Entry, outcome: Outcome): void {
     const pending = this.#pending.get(entry.index);
     if (pending === undefined) return;
     this.#pending.delete(entry.index);
-    if (pending.term !== entry.term) pending.reject(new ProposalLostError(entry.index));
-    else if (outcome.ok) pending.resolve(outcome.value);
-    else pending.reject(outcome.error);
+    pending.done(
+      pending.term === entry.term
+        ? outcome
+        : { ok: false, error: new ProposalLostError(entry.index) },
+    );
   }
 
   /**
@@ -211,16 +300,17 @@ export class FrameworkApplier implements Applier {
   skipTo(index: number, error: Error): void {
     for (const [at, pending] of this.#pending) {
       if (at <= index) {
-        pending.reject(error);
         this.#pending.delete(at);
+        pending.done({ ok: false, error });
       }
     }
+    this.#recent.fill(undefined);
     this.#applied = Math.max(this.#applied, index);
   }
 
   /** Fails every waiting write (on close). */
   failAll(error: Error): void {
-    for (const pending of this.#pending.values()) pending.reject(error);
+    for (const pending of this.#pending.values()) pending.done({ ok: false, error });
     this.#pending.clear();
   }
 }

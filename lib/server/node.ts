@@ -22,7 +22,8 @@ import { createLogger, type Logger } from "./logger.ts";
 import { decodeMessages } from "./message_codec.ts";
 import { type NodeStorage, openNodeStorage } from "./node_storage.ts";
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import { type LogPosition, Proposer } from "./proposer.ts";
+import { Proposer } from "./proposer.ts";
+import type { LogPosition, Placed } from "./applier.ts";
 import { ApplyQueue } from "./apply_queue.ts";
 import { RaftDriver } from "./raft_driver.ts";
 import { ReadBatcher } from "./read_batcher.ts";
@@ -33,6 +34,8 @@ import { Snapshotter } from "./snapshotter.ts";
 import { StorageView } from "./storage_view.ts";
 import { Transport } from "./transport.ts";
 import { registerNodeCommands } from "./node_commands.ts";
+import { connectionState } from "./commands/_context.ts";
+import type { Conn } from "../resp/conn.ts";
 import { joinCluster } from "./join.ts";
 
 /** Finn's names for the roles, as `RAFTSTATE` reports them. */
@@ -134,7 +137,9 @@ export class RaftServer implements Node {
     this.storage = storage;
     this.log = log;
     this.applier = new FrameworkApplier(settings.machine, {
-      propose: (args) => this.propose(encodeCommandEntry(args)),
+      propose: (args, placed) => this.#proposeData(encodeCommandEntry(args), placed),
+      readNow: () => this.readNow(),
+      connectionKey: (conn) => connectionState(conn as Conn),
       readBarrier: () => this.readBarrier(),
       log,
     });
@@ -256,11 +261,29 @@ export class RaftServer implements Node {
     this.#driver.schedule();
   }
 
+  #proposeData(data: Uint8Array, placed: Placed): void {
+    if (this.#closed) return placed(new Error("node is shutting down"), undefined);
+    if (this.#soft.role !== "leader") return placed(this.notLeader(), undefined);
+    this.#proposer.propose(data, placed);
+  }
+
   /** Proposes encoded data; resolves with its log position. */
   propose(data: Uint8Array): Promise<LogPosition> {
-    if (this.#closed) return Promise.reject(new Error("node is shutting down"));
-    if (this.#soft.role !== "leader") return Promise.reject(this.notLeader());
-    return this.#proposer.propose(data);
+    return new Promise((resolve, reject) => {
+      this.#proposeData(data, (error, position) => (position ? resolve(position) : reject(error)));
+    });
+  }
+
+  /**
+   * True when a read may be served at once: always at low consistency; at medium on a leader
+   * whose lease holds and that has applied everything committed when the lease was checked.
+   */
+  readNow(): boolean {
+    const consistency = this.settings.consistency;
+    if (consistency === "low") return true;
+    if (consistency !== "medium" || this.#soft.role !== "leader") return false;
+    const index = this.raft.leaseReadIndex();
+    return index !== undefined && this.applier.applied >= index;
   }
 
   /** Resolves when a read may be served under the consistency level. */

@@ -9,18 +9,13 @@
 import { NotLeaderError } from "../errors.ts";
 import type { ProposeResult } from "../raft/node.ts";
 
-/** Where a proposal landed in the log. */
-export interface LogPosition {
-  /** The entry's index. */
-  index: number;
-  /** The term it was proposed in (a different term at that index later means it was lost). */
-  term: number;
-}
+import type { LogPosition, Placed } from "./applier.ts";
+
+export type { LogPosition };
 
 interface Queued {
   data: Uint8Array;
-  resolve(position: LogPosition): void;
-  reject(error: unknown): void;
+  placed: Placed;
 }
 
 /** Options for {@linkcode Proposer}. */
@@ -39,7 +34,7 @@ export interface ProposerOptions {
  * @example
  * ```ts ignore
  * const proposer = new Proposer({ proposeBatch: (b) => raft.proposeBatch(b), schedule });
- * const { index, term } = await proposer.propose(data);
+ * proposer.propose(data, (error, position) => console.log(error ?? position));
  * ```
  */
 export class Proposer {
@@ -62,15 +57,13 @@ export class Proposer {
     return this.#batches;
   }
 
-  /** Queues one entry's data; resolves with its log position once proposed. */
-  propose(data: Uint8Array): Promise<LogPosition> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ data, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        this.#options.schedule();
-      }
-    });
+  /** Queues one entry's data; `placed` learns its log position (or why not) at the flush. */
+  propose(data: Uint8Array, placed: Placed): void {
+    this.#queue.push({ data, placed });
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#options.schedule();
+    }
   }
 
   /** Hands everything queued to the core (the Raft loop calls this before each pass). */
@@ -81,20 +74,20 @@ export class Proposer {
       this.#batches++;
       const result = this.#options.proposeBatch(batch.map((queued) => queued.data));
       if (result.ok) {
-        batch.forEach((queued, i) =>
-          queued.resolve({ index: result.index + i, term: result.term })
-        );
+        for (let i = 0; i < batch.length; i++) {
+          batch[i]!.placed(undefined, { index: result.index + i, term: result.term });
+        }
       } else {
         const error = result.reason === "notLeader"
           ? new NotLeaderError(result.leader === "" ? undefined : result.leader)
           : new Error(`proposal refused: ${result.reason}`);
-        for (const queued of batch) queued.reject(error);
+        for (const queued of batch) queued.placed(error, undefined);
       }
     }
   }
 
   /** Fails everything queued (on close). */
   failAll(error: unknown): void {
-    for (const queued of this.#queue.splice(0)) queued.reject(error);
+    for (const queued of this.#queue.splice(0)) queued.placed(error, undefined);
   }
 }
