@@ -30,6 +30,8 @@ export type Placed = (error: unknown, position: LogPosition | undefined) => void
 export interface ApplierHost {
   /** Proposes a command's arguments; `placed` is called once with its log position or an error. */
   propose(args: readonly Uint8Array[], placed: Placed): void;
+  /** Proposes an empty entry (a position in the log that no machine sees). */
+  proposeEmpty(placed: Placed): void;
   /** True when a read may be served right now (no round trip needed). */
   readNow(): boolean;
   /**
@@ -161,10 +163,10 @@ export class FrameworkApplier implements Applier {
     const key = this.#host.connectionKey(conn);
     const writes = this.#writes.get(key);
     if (mutate === null) {
-      if (writes !== undefined && writes.inFlight > 0) {
-        const read = () => this.#read(respond);
-        return writes.last.then(read, read);
-      }
+      // After writes still in flight on this connection, the read takes its own place in the
+      // log (an empty entry) and is answered exactly there: it sees those writes and none of
+      // the writes sent after it, as Redis would answer a pipeline.
+      if (writes !== undefined && writes.inFlight > 0) return this.#orderedRead(respond);
       return this.#read(respond);
     }
     const written = this.#write(cmd, respond);
@@ -178,6 +180,24 @@ export class FrameworkApplier implements Applier {
       return responded instanceof Promise ? responded.then(() => undefined) : undefined;
     }
     return this.#host.readBarrier().then(() => respond(undefined)).then(() => undefined);
+  }
+
+  #orderedRead<T>(respond: (result: T | undefined) => MaybePromise<void>): Promise<undefined> {
+    return new Promise((resolve, reject) => {
+      this.#host.proposeEmpty((error, position) => {
+        if (position === undefined) return reject(error);
+        this.#await(position, (outcome) => {
+          if (!outcome.ok) return reject(outcome.error);
+          try {
+            const responded = respond(undefined);
+            if (responded instanceof Promise) responded.then(() => resolve(undefined), reject);
+            else resolve(undefined);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+    });
   }
 
   #track(key: object, writes: ConnectionWrites | undefined, written: Promise<unknown>): void {

@@ -138,6 +138,7 @@ export class RaftServer implements Node {
     this.log = log;
     this.applier = new FrameworkApplier(settings.machine, {
       propose: (args, placed) => this.#proposeData(encodeCommandEntry(args), placed),
+      proposeEmpty: (placed) => this.#proposeData(new Uint8Array(0), placed),
       readNow: () => this.readNow(),
       connectionKey: (conn) => connectionState(conn as Conn),
       readBarrier: () => this.readBarrier(),

@@ -102,6 +102,23 @@ describe("a node in one process", () => {
     assert.equal(node.state(), "Shutdown");
   });
 
+  test("a pipeline's reads see the writes sent before them on the same connection", async () => {
+    for (const consistency of ["low", "medium", "high"] as const) {
+      const node = await start({ consistency });
+      try {
+        const commands: string[][] = [];
+        for (let i = 0; i < 50; i++) commands.push(["SET", "k", String(i)], ["GET", "k"]);
+        const replies = await call(node, ...commands);
+        for (let i = 0; i < 50; i++) {
+          assert.equal(replies[2 * i], "OK");
+          assert.equal(replies[2 * i + 1], String(i), `${consistency}: GET after SET ${i}`);
+        }
+      } finally {
+        await node.close();
+      }
+    }
+  });
+
   test("with auth set, every command but AUTH gets NOAUTH until the password is given", async () => {
     const node = await start({ auth: "s3cret" });
     try {
