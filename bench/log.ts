@@ -1,5 +1,6 @@
 /**
- * Log benchmark on the real disk (a temp dir; `--dir <path>` to choose): entries/s and MB/s for
+ * Log benchmark on the real disk (a temp dir; `--dir <path>` to choose; `--rounds`, `--seconds`
+ * set the time slices): entries/s and MB/s for
  * 128 B and 1 KiB entries at batch sizes 1, 16 and 256 under each sync policy, next to a raw
  * loop on the same runtime and disk (one write + fdatasync per batch, no framing; and one write
  * per batch without sync as the reference for "never"/"everysec"), then the time to open a
@@ -22,8 +23,8 @@ const argument = (name: string) => {
   return at < 0 ? undefined : args[at + 1];
 };
 const root = mkdtempSync(join(argument("--dir") ?? tmpdir(), "flotilla-bench-"));
-const seconds = Number(argument("--seconds") ?? "0.4");
-const repetitions = Number(argument("--repetitions") ?? "3");
+const seconds = Number(argument("--seconds") ?? "0.2");
+const rounds = Number(argument("--rounds") ?? "8");
 const openGiB = Number(argument("--open-gib") ?? "1");
 
 declare const Deno: { args: string[] } | undefined;
@@ -46,87 +47,104 @@ interface Result {
   seconds: number;
 }
 
-async function benchLog(policy: SyncPolicy, size: number, batch: number): Promise<Result> {
+/** One contender: a log under a policy or a raw loop, kept open across its time slices. */
+interface Contender {
+  name: string;
+  /** Appends one batch and waits as the contender promises. */
+  step: () => Promise<void>;
+  close: () => Promise<void>;
+  total: Result;
+}
+
+async function logContender(policy: SyncPolicy, size: number, batch: number): Promise<Contender> {
   const log = await SegmentedLog.open(fs, freshDir(), { sync: policy });
   const datas = payloads(size);
   let index = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  while (performance.now() < deadline) {
-    const entries: LogEntry[] = new Array(batch);
-    for (let i = 0; i < batch; i++) {
-      index++;
-      entries[i] = { index, term: 1, type: 0, data: datas[index & 255]! };
-    }
-    await log.append(entries);
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  await log.close();
-  return { entries: index, bytes: index * size, seconds: elapsed };
+  return {
+    name: policy,
+    step: async () => {
+      const entries: LogEntry[] = new Array(batch);
+      for (let i = 0; i < batch; i++) {
+        index++;
+        entries[i] = { index, term: 1, type: 0, data: datas[index & 255]! };
+      }
+      await log.append(entries);
+    },
+    close: () => log.close(),
+    total: { entries: 0, bytes: 0, seconds: 0 },
+  };
 }
 
-async function benchRaw(size: number, batch: number, sync: boolean): Promise<Result> {
+async function rawContender(size: number, batch: number, sync: boolean): Promise<Contender> {
   const dir = freshDir();
   await fs.mkdir(dir);
   const handle = await fs.open(`${dir}/raw`, { read: true, write: true, create: true });
   const buffer = new Uint8Array(size * batch).fill(7);
   let position = 0;
-  let entries = 0;
+  return {
+    name: sync ? "raw write+fdatasync" : "raw write",
+    step: async () => {
+      await handle.write(buffer, position);
+      if (sync) await handle.datasync();
+      position += buffer.length;
+    },
+    close: () => handle.close(),
+    total: { entries: 0, bytes: 0, seconds: 0 },
+  };
+}
+
+/** Runs `contender` for one time slice, adding to its totals. */
+async function slice(contender: Contender, size: number, batch: number): Promise<void> {
   const started = performance.now();
   const deadline = started + seconds * 1000;
+  let batches = 0;
   while (performance.now() < deadline) {
-    await handle.write(buffer, position);
-    if (sync) await handle.datasync();
-    position += buffer.length;
-    entries += batch;
+    await contender.step();
+    batches++;
   }
-  const elapsed = (performance.now() - started) / 1000;
-  await handle.close();
-  return { entries, bytes: entries * size, seconds: elapsed };
+  contender.total.seconds += (performance.now() - started) / 1000;
+  contender.total.entries += batches * batch;
+  contender.total.bytes += batches * batch * size;
 }
 
 const rate = (r: Result) => r.entries / r.seconds;
 const mbs = (r: Result) => r.bytes / r.seconds / 1e6;
 const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1);
 
-/** Median by entries/s of `repetitions` runs. */
-function median(results: Result[]): Result {
-  const sorted = [...results].sort((a, b) => rate(a) - rate(b));
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 async function throughputTable(): Promise<void> {
   console.log(`\n### Append throughput (${runtime.name}, ${root})\n`);
   console.log(
-    `Median of ${repetitions} interleaved runs of ${seconds} s each; one \`await append(batch)\`` +
-      ` at a time. Ratio: "always" against the raw write+fdatasync loop, the other policies` +
-      ` against the raw write-only loop.\n`,
+    `${rounds} rounds; in each, every contender runs ${seconds} s in turn (one \`await` +
+      ` append(batch)\` at a time), so load changes hit all alike; rates are totals over` +
+      ` the rounds. Ratio: "always" against raw write+fdatasync per batch, the other policies` +
+      ` against raw write per batch (no sync).\n`,
   );
   console.log(
     "| entry | batch | policy | entries/s | MB/s | raw write+fdatasync entries/s | " +
       "raw write-only entries/s | ratio |",
   );
   console.log("|---|---|---|---|---|---|---|---|");
-  const policies = ["always", "everysec", "never"] as const;
   for (const size of [128, 1024]) {
     for (const batch of [1, 16, 256]) {
-      const runs: Record<string, Result[]> = { sync: [], write: [] };
-      for (let r = 0; r < repetitions; r++) {
-        runs.sync!.push(await benchRaw(size, batch, true));
-        runs.write!.push(await benchRaw(size, batch, false));
-        for (const policy of policies) {
-          (runs[policy] ??= []).push(await benchLog(policy, size, batch));
-        }
+      const rawSync = await rawContender(size, batch, true);
+      const rawWrite = await rawContender(size, batch, false);
+      const logs = [];
+      for (const policy of ["always", "everysec", "never"] as const) {
+        logs.push(await logContender(policy, size, batch));
       }
-      const rawSync = median(runs.sync!);
-      const rawWrite = median(runs.write!);
-      for (const policy of policies) {
-        const result = median(runs[policy]!);
-        const raw = policy === "always" ? rawSync : rawWrite;
+      const all = [rawSync, rawWrite, ...logs];
+      for (let round = 0; round < rounds; round++) {
+        for (const contender of all) await slice(contender, size, batch);
+      }
+      for (const contender of all) await contender.close();
+      for (const log of logs) {
+        const raw = log.name === "always" ? rawSync : rawWrite;
         console.log(
-          `| ${size} B | ${batch} | ${policy} | ${fmt(rate(result))} | ${fmt(mbs(result))} | ` +
-            `${fmt(rate(rawSync))} | ${fmt(rate(rawWrite))} | ` +
-            `${(rate(result) / rate(raw)).toFixed(2)}× |`,
+          `| ${size} B | ${batch} | ${log.name} | ${fmt(rate(log.total))} | ` +
+            `${fmt(mbs(log.total))} | ${fmt(rate(rawSync.total))} | ${
+              fmt(rate(rawWrite.total))
+            } | ` +
+            `${(rate(log.total) / rate(raw.total)).toFixed(2)}× |`,
         );
       }
     }
