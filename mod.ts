@@ -27,7 +27,7 @@
 
 export { open } from "./adapters/open.ts";
 export type { Node, NodeState } from "./lib/server/node.ts";
-export type { Membership, SnapshotMeta } from "./lib/raft/types.ts";
+export type { HardState, Membership, SnapshotMeta } from "./lib/raft/types.ts";
 export type { ConnectionInfo, Level, OpenOptions } from "./lib/server/options.ts";
 export type {
   Applier,
@@ -63,6 +63,20 @@ export {
   type SessionOptions,
 } from "./lib/server/mod.ts";
 export { globMatch, type GlobMatchOptions } from "./lib/server/glob.ts";
+export {
+  EntryType,
+  HardStateFile,
+  type LogEntry,
+  MemoryLog,
+  type RaftLog,
+  type RecoveryReport,
+  SegmentedLog,
+  type SegmentedLogOptions,
+  type SnapshotReader as StoredSnapshotReader,
+  SnapshotStore,
+  type SnapshotWriter as StoredSnapshotWriter,
+  type SyncPolicy,
+} from "./lib/log/mod.ts";
 export type { Logger, LogLevel, LogOutput } from "./lib/server/logger.ts";
 export {
   LogCorruptionError,

@@ -6,6 +6,9 @@
  * @module
  */
 
+// One definition of the shapes the core, the log and the server share.
+export type { HardState, Membership, SnapshotMeta } from "../raft/types.ts";
+
 /**
  * Entry types, stored as one byte: 0 a normal command, 1 the no-op a leader appends first in its
  * term, 2 a membership change (payload opaque to the log).
@@ -28,34 +31,6 @@ export interface LogEntry {
   type: number;
   /** The payload. The log keeps a reference: do not mutate it after appending. */
   data: Uint8Array;
-}
-
-/** The Raft hard state, persisted before votes and acknowledgements. */
-export interface HardState {
-  /** Current term. */
-  term: number;
-  /** Whom this node voted for in `term`; `""` for nobody. */
-  vote: string;
-  /** Highest index known committed. */
-  commit: number;
-}
-
-/** The cluster configuration a snapshot carries. */
-export interface Membership {
-  /** Voting members' ids. */
-  voters: string[];
-  /** Non-voting members' ids. */
-  learners: string[];
-}
-
-/** What a snapshot covers: the log through `index` (of `term`), and the membership then. */
-export interface SnapshotMeta {
-  /** Last log index the snapshot includes. */
-  index: number;
-  /** Term of that entry. */
-  term: number;
-  /** Membership as of `index`. */
-  membership: Membership;
 }
 
 /**
