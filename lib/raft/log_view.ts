@@ -32,7 +32,11 @@ export class LogView {
   /** Tail entries up to this index were handed to the application for persisting. */
   #inProgress: number;
 
-  /** @param storage The persisted log. */
+  /**
+   * Creates a view over `storage` with an empty unstable tail.
+   *
+   * @param storage The persisted log.
+   */
   constructor(storage: Storage) {
     this.#storage = storage;
     this.#offset = storage.lastIndex() + 1;

@@ -154,7 +154,11 @@ export class RaftNode {
   /** Storage could not serve committed entries: wait for the next tick before retrying. */
   #applyBlocked = false;
 
-  /** @param config See {@linkcode RaftConfig}; throws `RangeError` on invalid values. */
+  /**
+   * Starts a node from what its storage holds, as a follower.
+   *
+   * @param config See {@linkcode RaftConfig}; throws `RangeError` on invalid values.
+   */
   constructor(config: RaftConfig) {
     this.#config = resolveConfig(config);
     this.#id = this.#config.id;

@@ -21,7 +21,11 @@ import { assert } from "../_assert.ts";
 export class Random {
   #state: number;
 
-  /** @param seed Any integer; equal seeds give equal sequences. */
+  /**
+   * Creates a generator.
+   *
+   * @param seed Any integer; equal seeds give equal sequences.
+   */
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new RangeError(`Random seed must be finite: ${seed}`);
     this.#state = Math.trunc(seed) >>> 0;

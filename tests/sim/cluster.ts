@@ -85,6 +85,8 @@ export class SimCluster {
   cacheMissRate = 0;
   acked = 0;
   readsServed = 0;
+  snapshotsInstalled = 0;
+  leadersSeen = 0;
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -193,6 +195,7 @@ export class SimCluster {
     const soft = ready.softState;
     if (soft === undefined || soft.role !== "leader") return;
     if (this.history.noteLeader(soft.term, node.id) || node.wasLeaderTerm !== soft.term) {
+      this.leadersSeen++;
       node.wasLeaderTerm = soft.term;
       const raft = node.raft;
       this.history.checkLeaderLog(node.id, {
@@ -227,6 +230,7 @@ export class SimCluster {
       if (!chunk.done) continue;
       const meta = chunk.meta;
       this.history.noteSnapshot(node.id, meta.index, meta.term);
+      this.snapshotsInstalled++;
       node.machine.restore(meta.index, meta.membership, node.storage.snapshotData());
       node.writes = node.writes.filter((w) => w.index > meta.index);
     }

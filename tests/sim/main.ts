@@ -49,9 +49,19 @@ if (single !== undefined) {
   const started = Date.now();
   let failures = 0;
   let acked = 0;
+  const totals = {
+    reads: 0,
+    leaders: 0,
+    membershipChanges: 0,
+    transfers: 0,
+    crashes: 0,
+    snapshots: 0,
+  };
   for (let seed = from; seed < from + count; seed++) {
     try {
-      acked += runSeed(seed).acked;
+      const stats = runSeed(seed);
+      acked += stats.acked;
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += stats[key];
     } catch (error) {
       failures++;
       console.error(error instanceof Error ? error.message : error);
@@ -65,5 +75,6 @@ if (single !== undefined) {
     `seeds ${from}..${from + count - 1}: ${count - failures} passed, ${failures} failed ` +
       `(${acked} acknowledged writes) in ${seconds} s`,
   );
+  console.log(`totals: ${JSON.stringify(totals)}`);
   if (failures > 0) exit(1);
 }

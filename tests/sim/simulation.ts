@@ -24,6 +24,7 @@ export interface RunStats {
   transfers: number;
   crashes: number;
   messages: number;
+  snapshots: number;
 }
 
 /** Steps in the faulty phase and the healed phase's budget. */
@@ -99,6 +100,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
     transfers: 0,
     crashes: 0,
     messages: 0,
+    snapshots: 0,
   };
   const safetySteps = options.safetySteps ?? 500;
   let counter = 0;
@@ -159,6 +161,8 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
   stats.acked = cluster.acked;
   stats.reads = cluster.readsServed;
   stats.messages = cluster.network.delivered;
+  stats.snapshots = cluster.snapshotsInstalled;
+  stats.leaders = cluster.leadersSeen;
   return stats;
 }
 
