@@ -1017,7 +1017,10 @@ export class RaftNode {
       this.#earlyReads.push({ context, from });
       return { ok: true };
     }
-    if (this.#membership.voters.length === 1 && this.#promotable()) {
+    const voters = this.#membership.voters;
+    if (voters.length === 1 && voters[0] === this.#id) {
+      // Sole voter: nobody else can lead. (Not merely "promotable": a leader that demoted
+      // itself, leaving one other voter, must still confirm through that voter.)
       this.#answerRead(context, this.#commit, from);
       return { ok: true };
     }
@@ -1058,7 +1061,10 @@ export class RaftNode {
     const lease = this.#config.electionTicks - this.#config.leaseDriftTicks;
     const acked = quorumIndexOf(
       this.#membership.voters,
-      (id) => id === this.#id ? this.#ticks : this.#progress.get(id)?.ackedTick ?? -Infinity,
+      (id) =>
+        id === this.#id
+          ? this.#ticks
+          : this.#progress.get(id)?.ackedTick ?? Number.MIN_SAFE_INTEGER,
     );
     return acked + lease > this.#ticks;
   }
@@ -1108,9 +1114,9 @@ export class RaftNode {
   }
 }
 
-/** Like quorumIndex, for tick values that may be -Infinity. */
+/** Like quorumIndex, for tick values that may be negative. */
 function quorumIndexOf(voters: readonly string[], valueOf: (id: string) => number): number {
   assert(voters.length > 0, "no voters");
   const values = voters.map(valueOf).sort((a, b) => b - a);
-  return values[Math.floor(voters.length / 2)] ?? -Infinity;
+  return values[Math.floor(voters.length / 2)] ?? Number.MIN_SAFE_INTEGER;
 }

@@ -110,7 +110,7 @@ export class Progress {
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   /** Latest leader tick echoed by a heartbeat response (lease accounting). */
-  ackedTick: number = -Infinity;
+  ackedTick: number = Number.MIN_SAFE_INTEGER;
   /** In snapshot state: index and term of the snapshot being sent. */
   snapshotIndex = 0;
   /** In snapshot state: next byte offset to send. */

@@ -57,6 +57,20 @@ export class Random {
     return this.float() < p;
   }
 
+  /**
+   * A shuffled copy (Fisher-Yates). Never shuffle with `sort(() => random() - 0.5)`: how often
+   * the engine calls the comparator changes once the code is optimized, and replay breaks.
+   */
+  shuffle<T>(items: readonly T[]): T[] {
+    const copy = [...items];
+    for (let i = copy.length - 1; i > 0; i--) {
+      const j = this.range(0, i + 1);
+      [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+    }
+    assert(copy.length === items.length, "shuffle keeps every item");
+    return copy;
+  }
+
   /** A uniformly chosen element of a non-empty array. */
   pick<T>(items: readonly T[]): T {
     assert(items.length > 0, "pick from an empty array");

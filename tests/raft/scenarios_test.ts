@@ -238,6 +238,31 @@ describe("reads", () => {
     assert.equal(c.readsServed, 0);
   });
 
+  test("a leader that demoted itself confirms reads through the remaining voter", () => {
+    // Found by the simulator (seed 11862): the sole-voter shortcut answered reads on a leader
+    // whose membership had one voter — another node, which had meanwhile been elected.
+    const c = cluster(["a", "b", "c"], { checkQuorum: false }, []);
+    elect(c, "a");
+    const a = c.node("a").raft;
+    runUntil(c, () => a.proposeMembership({ kind: "addLearner", id: "c" }).ok);
+    runUntil(
+      c,
+      () =>
+        c.node("b").raft.membership().voters.length === 2 && a.hardState().commit === a.lastIndex(),
+    );
+    c.network.block("b", "a"); // a never learns that its own demotion committed
+    assert.ok(a.proposeMembership({ kind: "addLearner", id: "a" }).ok);
+    runUntil(c, () => c.node("b").raft.membership().voters.join() === "b");
+    c.network.isolate(["a"], c.ids);
+    runUntil(c, () => c.node("b").raft.softState().role === "leader");
+    assert.ok(c.write("b", "x", "new"));
+    runUntil(c, () => c.acked === 1);
+    assert.equal(a.softState().role, "leader", "a still believes it leads");
+    c.read("a", "x"); // the checker fails the test if a answers with its stale state
+    for (let i = 0; i < 30; i++) c.step();
+    assert.equal(c.readsServed, 0);
+  });
+
   test("lease reads are answered without a heartbeat round while the lease holds", () => {
     const c = cluster(["a", "b", "c"], { readOnly: "lease" });
     elect(c, "a");

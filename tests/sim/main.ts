@@ -38,7 +38,8 @@ function exit(code: number): void {
 const single = flag("seed");
 if (single !== undefined) {
   try {
-    console.log(JSON.stringify(runSeed(single)));
+    const log = args.includes("--trace") ? (line: string) => console.log(line) : undefined;
+    console.log(JSON.stringify(runSeed(single, log === undefined ? {} : { log })));
   } catch (error) {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     exit(1);

@@ -29,6 +29,8 @@ export interface RunStats {
 
 /** Steps in the faulty phase and the healed phase's budget. */
 export interface RunOptions {
+  /** Receives a trace of events. */
+  log?: (line: string) => void;
   safetySteps?: number;
   healBudget?: number;
 }
@@ -74,6 +76,12 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
     delayMax: plan.pick([2, 3, 6]),
   };
   cluster.network.faults = faults;
+  if (options.log !== undefined) {
+    const log = options.log;
+    cluster.log = log;
+    cluster.network.log = (line) => log(`${cluster.now} ${line}`);
+    log(`plan ${JSON.stringify({ voters, spares, lease, checkQuorum, faults })}`);
+  }
   cluster.slowDisk = plan.pick([0, 0.1, 0.3]);
   cluster.snapshotRate = plan.pick([0, 0.01, 0.05]);
   cluster.cacheMissRate = plan.pick([0, 0, 0.05]);
@@ -211,7 +219,7 @@ function partition(cluster: SimCluster, random: Random): void {
     cluster.network.isolate(group, ids);
   } else if (random.chance(0.5)) {
     const size = random.range(1, Math.max(2, Math.floor(ids.length / 2) + 1));
-    const shuffled = [...ids].sort(() => random.float() - 0.5);
+    const shuffled = random.shuffle(ids);
     cluster.network.isolate(shuffled.slice(0, size), ids);
   } else {
     // Asymmetric: one direction of one link.
@@ -240,7 +248,14 @@ function changeMembership(cluster: SimCluster, random: Random, leaderId: string)
     for (const id of outsiders) options.push({ kind: "addVoter", id });
   }
   if (options.length === 0) return false;
-  return raft.proposeMembership(random.pick(options)).ok;
+  const change = random.pick(options);
+  const result = raft.proposeMembership(change);
+  if (result.ok) {
+    cluster.log?.(
+      `${cluster.now} ${leaderId} propose ${change.kind} ${change.id} at ${result.index}`,
+    );
+  }
+  return result.ok;
 }
 
 /** A one-line-per-node picture of the cluster, for failure reports. */
