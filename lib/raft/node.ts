@@ -238,6 +238,7 @@ export class RaftNode {
     this.#applyBlocked = false;
     if (this.#role === "leader") this.#tickLeader();
     else this.#tickElection();
+    this.#checkInvariants();
   }
 
   /**
@@ -272,6 +273,7 @@ export class RaftNode {
     }));
     this.#appendAsLeader(entries);
     this.#broadcastAppend();
+    this.#checkInvariants();
     return { ok: true, index: first, term: this.#term };
   }
 
@@ -337,9 +339,14 @@ export class RaftNode {
 
   /** Feeds a message received from a peer. Messages from stale terms are answered or dropped. */
   step(message: Message): void {
-    assert(message.to === this.#id, `message for ${message.to} stepped into ${this.#id}`);
-    assert(message.from !== this.#id, "message from self");
-    if (!this.#stepTerm(message)) return;
+    // A misrouted message (say, for a node that used this address before) is dropped.
+    if (message.to !== this.#id || message.from === this.#id) return;
+    assert(message.term >= 0 && message.index >= 0, "message with negative term or index");
+    if (this.#stepTerm(message)) this.#dispatch(message);
+    this.#checkInvariants();
+  }
+
+  #dispatch(message: Message): void {
     switch (message.type) {
       case "preVote":
       case "vote":
@@ -423,6 +430,26 @@ export class RaftNode {
     const self = this.#progress.get(this.#id);
     if (self !== undefined && self.maybeUpdate(this.#log.stableIndex()) && this.#maybeCommit()) {
       this.#broadcastAppend();
+    }
+    this.#checkInvariants();
+  }
+
+  /** Invariants that hold between any two calls; checked after every input. */
+  #checkInvariants(): void {
+    assert(this.#applied <= this.#commit, `applied ${this.#applied} > commit ${this.#commit}`);
+    assert(this.#commit <= this.#log.lastIndex(), `commit ${this.#commit} beyond the log`);
+    assert(this.#commit >= this.#log.firstIndex() - 1, "commit below the snapshot");
+    assert(this.#term >= this.#persisted.term, "term went below the persisted term");
+    assert(
+      (this.#role === "leader") === (this.#leader === this.#id),
+      "leader id disagrees with role",
+    );
+    if (this.#role === "leader") {
+      assert(
+        this.#vote === this.#id && this.#termStartIndex > 0,
+        "leader without its vote or no-op",
+      );
+      assert(this.#log.lastTerm() === this.#term, "a leader's last entry is of its term");
     }
   }
 
@@ -571,6 +598,7 @@ export class RaftNode {
 
   #handleVoteRequest(m: Message): void {
     const preVote = m.type === "preVote";
+    assert(preVote || m.term <= this.#term, "vote request term was not adopted");
     const canVote = this.#vote === m.from || (this.#vote === "" && this.#leader === "") ||
       (preVote && m.term > this.#term);
     const grant = canVote && this.#log.isUpToDate(m.index, m.logTerm);
@@ -608,6 +636,7 @@ export class RaftNode {
   }
 
   #becomeLeader(): void {
+    assert(this.#promotable(), "only a voter leads");
     assert(this.#role === "candidate", "only a candidate becomes leader");
     assert(this.#vote === this.#id, "a leader voted for itself");
     this.#reset();
@@ -678,6 +707,7 @@ export class RaftNode {
       ? this.#log.entries(progress.next, last + 1, this.#config.maxMessageBytes)
       : [];
     if (entries === undefined) return false; // not in memory: a heartbeat response retries
+    assert(entries.length === 0 || entries[0]?.index === progress.next, "append starts at next");
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.#send(to, "append", {
       index: previous,
@@ -872,6 +902,7 @@ export class RaftNode {
       return;
     }
     const lastNew = m.index + m.entries.length;
+    assert(m.entries[0] === undefined || m.entries[0].index === m.index + 1, "append has a gap");
     const conflict = this.#log.findConflict(m.entries);
     if (conflict !== 0) {
       assert(conflict > this.#commit, "a committed entry conflicts with the leader");

@@ -54,6 +54,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
   const voters = all.slice(0, voterCount);
   const spares = all.slice(voterCount, voterCount + (plan.chance(0.5) ? 1 : 0) + 1);
   const checkQuorum = plan.chance(0.75);
+  const preVote = plan.chance(0.8);
   const lease = checkQuorum && plan.chance(0.4);
   const cluster = new SimCluster({
     seed,
@@ -63,6 +64,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
       electionTicks: 10,
       heartbeatTicks: plan.chance(0.5) ? 1 : 2,
       checkQuorum,
+      preVote,
       readOnly: lease ? "lease" : "safe",
       maxMessageBytes: plan.pick([64, 512, 4096]),
       maxInflightMessages: plan.pick([1, 4, 64]),
@@ -80,7 +82,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
     const log = options.log;
     cluster.log = log;
     cluster.network.log = (line) => log(`${cluster.now} ${line}`);
-    log(`plan ${JSON.stringify({ voters, spares, lease, checkQuorum, faults })}`);
+    log(`plan ${JSON.stringify({ voters, spares, lease, checkQuorum, preVote, faults })}`);
   }
   cluster.slowDisk = plan.pick([0, 0.1, 0.3]);
   cluster.snapshotRate = plan.pick([0, 0.01, 0.05]);
