@@ -36,7 +36,7 @@ export {
 } from "./membership.ts";
 export { MemoryStorage } from "./memory_storage.ts";
 export { createMessage, type Message, type MessageFields, type MessageType } from "./messages.ts";
-export { type ProposeResult, RaftNode, type RequestResult } from "./node.ts";
+export { type ProposeResult, RaftNode, type RaftStatus, type RequestResult } from "./node.ts";
 export { Inflights, Progress } from "./progress.ts";
 export { quorumIndex, voteResult } from "./quorum.ts";
 export { type PendingRead, ReadOnly } from "./read_only.ts";

@@ -82,6 +82,34 @@ export type RequestResult = { ok: true } | {
   leader: string;
 };
 
+/**
+ * A snapshot of a node's state for RAFTSTATS / RAFT INFO; `progress` is filled on a leader.
+ *
+ * @example
+ * ```ts ignore
+ * const status: RaftStatus = node.status();
+ * console.log(status.role, status.commit, status.progress["b"]?.match);
+ * ```
+ */
+export interface RaftStatus {
+  /** This node's id. */
+  id: string;
+  /** Role, leader and term. */
+  soft: SoftState;
+  /** Term, vote and commit. */
+  hard: HardState;
+  /** Highest index handed out for applying. */
+  applied: number;
+  /** First index still in the log. */
+  firstIndex: number;
+  /** Last index in the log. */
+  lastIndex: number;
+  /** Membership in force. */
+  membership: Membership;
+  /** On a leader: each member's replication state. */
+  progress: Record<string, { match: number; next: number; state: string }>;
+}
+
 /** Context marking an election that a leadership transfer asked for. */
 const TRANSFER_CONTEXT = "transfer";
 
@@ -223,6 +251,24 @@ export class RaftNode {
   /** Term of the entry at `index`, undefined if compacted or absent. */
   termAt(index: number): number | undefined {
     return this.#log.term(index);
+  }
+
+  /** Everything worth showing about the node, as plain data. */
+  status(): RaftStatus {
+    const progress: RaftStatus["progress"] = {};
+    for (const [id, p] of this.#progress) {
+      progress[id] = { match: p.match, next: p.next, state: p.state };
+    }
+    return {
+      id: this.#id,
+      soft: this.softState(),
+      hard: this.hardState(),
+      applied: this.#applied,
+      firstIndex: this.#log.firstIndex(),
+      lastIndex: this.#log.lastIndex(),
+      membership: this.membership(),
+      progress,
+    };
   }
 
   /** On a leader: each member's match index (for promoting learners that caught up). */

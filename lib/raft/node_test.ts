@@ -92,6 +92,9 @@ describe("commit rule (Figure 8)", () => {
     persist(node, ready);
     node.advance();
     assert.equal(node.hardState().commit, 1);
+    const status = node.status();
+    assert.equal(status.soft.role, "leader");
+    assert.equal(status.progress["s1"]?.match, 1);
   });
 });
 
