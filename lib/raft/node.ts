@@ -13,6 +13,7 @@
  */
 
 import { assert } from "../_assert.ts";
+import { conflictHint, nextAfterRejection } from "./_back_off.ts";
 import { type RaftConfig, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { LogView } from "./log_view.ts";
 import {
@@ -818,7 +819,8 @@ export class RaftNode {
 
   #handleAppendResponse(m: Message, progress: Progress): void {
     if (m.reject) {
-      if (progress.maybeDecrease(m.index, this.#hintNext(m, progress))) {
+      const next = nextAfterRejection(this.#log, m.index, m, progress.match);
+      if (progress.maybeDecrease(m.index, next)) {
         if (progress.state === "replicate") progress.becomeProbe();
         this.#sendAppend(m.from, true);
       }
@@ -838,24 +840,6 @@ export class RaftNode {
     if (m.from === this.#transferee && progress.match === this.#log.lastIndex()) {
       this.#sendTimeoutNow(m.from);
     }
-  }
-
-  /**
-   * Fast back-off (§5.3): the follower reported the term of its conflicting entry and the first
-   * index of that term. If we have entries of that term, resume after our last one; else skip
-   * the follower's whole term. A short follower log reports its end.
-   */
-  #hintNext(m: Message, progress: Progress): number {
-    if (m.hintTerm === 0) return m.hintIndex;
-    let index = Math.min(m.index, this.#log.lastIndex());
-    const floor = Math.max(progress.match, this.#log.firstIndex() - 1);
-    while (index > floor) {
-      const term = this.#log.term(index);
-      if (term === undefined || term < m.hintTerm) break;
-      if (term === m.hintTerm) return index + 1;
-      index--;
-    }
-    return m.hintIndex;
   }
 
   #handleHeartbeatResponse(m: Message, progress: Progress): void {
@@ -943,7 +927,7 @@ export class RaftNode {
       return;
     }
     if (!this.#log.matchTerm(m.index, m.logTerm)) {
-      const hint = this.#conflictHint(m.index);
+      const hint = conflictHint(this.#log, m.index, this.#commit);
       this.#ack(m.from, "appendResponse", { index: m.index, reject: true, ...hint });
       return;
     }
@@ -959,19 +943,6 @@ export class RaftNode {
     }
     this.#commitTo(Math.min(m.commit, lastNew));
     this.#ack(m.from, "appendResponse", { index: lastNew });
-  }
-
-  /** The conflicting term at `index` and the first index of it (or our end, if short). */
-  #conflictHint(index: number): { hintIndex: number; hintTerm: number } {
-    const last = this.#log.lastIndex();
-    if (index > last) return { hintIndex: last + 1, hintTerm: 0 };
-    const term = this.#log.term(index);
-    if (term === undefined) return { hintIndex: this.#commit + 1, hintTerm: 0 };
-    let first = index;
-    const floor = Math.max(this.#commit + 1, this.#log.firstIndex());
-    while (first > floor && this.#log.term(first - 1) === term) first--;
-    assert(first <= index && first > this.#commit, "conflict hint out of range");
-    return { hintIndex: first, hintTerm: term };
   }
 
   #handleHeartbeat(m: Message): void {
