@@ -141,6 +141,11 @@ export class LogView {
     for (const entry of entries) this.#entries.push(entry);
   }
 
+  /** True while a received snapshot is not yet installed by the application. */
+  hasPendingSnapshot(): boolean {
+    return this.#snapshot !== undefined;
+  }
+
   /** True if there are tail entries (or a snapshot) not yet handed out for persisting. */
   hasUnstable(): boolean {
     return this.lastIndex() > this.#inProgress;

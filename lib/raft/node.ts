@@ -433,7 +433,9 @@ export class RaftNode {
   /** Hands out the next batch of work; call `advance()` once it is done. */
   ready(): Ready {
     assert(this.#handed === undefined, "ready() called twice without advance()");
-    const hardState = this.#hardStateChanged() ? this.hardState() : undefined;
+    const hardState = this.#hardStateChanged()
+      ? { term: this.#term, vote: this.#vote, commit: this.#durableCommit() }
+      : undefined;
     const softState = this.#softStateChanged() ? this.softState() : undefined;
     const entries = this.#log.takeUnstable();
     const chunks = this.#chunks;
@@ -1140,7 +1142,19 @@ export class RaftNode {
   #hardStateChanged(): boolean {
     const persisted = this.#persisted;
     return this.#term !== persisted.term || this.#vote !== persisted.vote ||
-      this.#commit !== persisted.commit;
+      this.#durableCommit() !== persisted.commit;
+  }
+
+  /**
+   * The commit index to persist: never beyond entries already durable before this Ready.
+   * The hard state and the log are separate files; if a crash kept a new hard state but tore
+   * the entries written with it, a commit index covering them would make the restarted node
+   * apply whatever stale entries its log still held at those indices (simulator, seed 187618).
+   */
+  #durableCommit(): number {
+    if (this.#log.hasPendingSnapshot()) return this.#persisted.commit;
+    const durable = Math.min(this.#commit, this.#log.stableIndex());
+    return Math.max(durable, this.#persisted.commit);
   }
 
   #softStateChanged(): boolean {
