@@ -151,7 +151,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
   // Without pre-vote, a node with a stale membership view that cannot win keeps bumping the
   // term and can out-pace the one node that could win (seeds 5272, 51659): convergence then
   // rests on timeout luck alone, which is exactly what pre-vote (the default) removes.
-  const budget = options.healBudget ?? (preVote ? 400 : 3000);
+  const budget = options.healBudget ?? (preVote ? 400 : 6000);
   let proposed: { id: string; value: string } | undefined;
   let converged = false;
   for (let i = 0; i < budget && !converged; i++) {
