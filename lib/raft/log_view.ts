@@ -32,7 +32,11 @@ export class LogView {
   /** Tail entries up to this index were handed to the application for persisting. */
   #inProgress: number;
 
-  /** @param storage The persisted log. */
+  /**
+   * Creates a view over `storage` with an empty unstable tail.
+   *
+   * @param storage The persisted log.
+   */
   constructor(storage: Storage) {
     this.#storage = storage;
     this.#offset = storage.lastIndex() + 1;
@@ -135,6 +139,11 @@ export class LogView {
     }
     this.#inProgress = Math.min(this.#inProgress, first.index - 1);
     for (const entry of entries) this.#entries.push(entry);
+  }
+
+  /** True while a received snapshot is not yet installed by the application. */
+  hasPendingSnapshot(): boolean {
+    return this.#snapshot !== undefined;
   }
 
   /** True if there are tail entries (or a snapshot) not yet handed out for persisting. */

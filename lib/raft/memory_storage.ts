@@ -41,7 +41,11 @@ export class MemoryStorage implements Storage {
   /** When set and returning true, `entries()` answers undefined ("not in memory"). */
   cacheMiss: ((from: number, to: number) => boolean) | undefined;
 
-  /** @param bootstrap Membership of a brand-new cluster (the snapshot at index 0). */
+  /**
+   * Creates an empty log.
+   *
+   * @param bootstrap Membership of a brand-new cluster (the snapshot at index 0).
+   */
   constructor(bootstrap: Membership = { voters: [], learners: [] }) {
     this.#snapshot = { index: 0, term: 0, membership: bootstrap };
   }

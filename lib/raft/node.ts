@@ -13,6 +13,7 @@
  */
 
 import { assert } from "../_assert.ts";
+import { conflictHint, nextAfterRejection } from "./_back_off.ts";
 import { type RaftConfig, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { LogView } from "./log_view.ts";
 import {
@@ -81,6 +82,34 @@ export type RequestResult = { ok: true } | {
   reason: "notLeader" | "busy" | "notVoter";
   leader: string;
 };
+
+/**
+ * A snapshot of a node's state for RAFTSTATS / RAFT INFO; `progress` is filled on a leader.
+ *
+ * @example
+ * ```ts ignore
+ * const status: RaftStatus = node.status();
+ * console.log(status.role, status.commit, status.progress["b"]?.match);
+ * ```
+ */
+export interface RaftStatus {
+  /** This node's id. */
+  id: string;
+  /** Role, leader and term. */
+  soft: SoftState;
+  /** Term, vote and commit. */
+  hard: HardState;
+  /** Highest index handed out for applying. */
+  applied: number;
+  /** First index still in the log. */
+  firstIndex: number;
+  /** Last index in the log. */
+  lastIndex: number;
+  /** Membership in force. */
+  membership: Membership;
+  /** On a leader: each member's replication state. */
+  progress: Record<string, { match: number; next: number; state: string }>;
+}
 
 /** Context marking an election that a leadership transfer asked for. */
 const TRANSFER_CONTEXT = "transfer";
@@ -154,7 +183,11 @@ export class RaftNode {
   /** Storage could not serve committed entries: wait for the next tick before retrying. */
   #applyBlocked = false;
 
-  /** @param config See {@linkcode RaftConfig}; throws `RangeError` on invalid values. */
+  /**
+   * Starts a node from what its storage holds, as a follower.
+   *
+   * @param config See {@linkcode RaftConfig}; throws `RangeError` on invalid values.
+   */
   constructor(config: RaftConfig) {
     this.#config = resolveConfig(config);
     this.#id = this.#config.id;
@@ -221,6 +254,24 @@ export class RaftNode {
     return this.#log.term(index);
   }
 
+  /** Everything worth showing about the node, as plain data. */
+  status(): RaftStatus {
+    const progress: RaftStatus["progress"] = {};
+    for (const [id, p] of this.#progress) {
+      progress[id] = { match: p.match, next: p.next, state: p.state };
+    }
+    return {
+      id: this.#id,
+      soft: this.softState(),
+      hard: this.hardState(),
+      applied: this.#applied,
+      firstIndex: this.#log.firstIndex(),
+      lastIndex: this.#log.lastIndex(),
+      membership: this.membership(),
+      progress,
+    };
+  }
+
   /** On a leader: each member's match index (for promoting learners that caught up). */
   matchIndex(id: string): number | undefined {
     return this.#progress.get(id)?.match;
@@ -250,6 +301,7 @@ export class RaftNode {
     this.#applyBlocked = false;
     if (this.#role === "leader") this.#tickLeader();
     else this.#tickElection();
+    this.#checkInvariants();
   }
 
   /**
@@ -284,6 +336,7 @@ export class RaftNode {
     }));
     this.#appendAsLeader(entries);
     this.#broadcastAppend();
+    this.#checkInvariants();
     return { ok: true, index: first, term: this.#term };
   }
 
@@ -349,9 +402,14 @@ export class RaftNode {
 
   /** Feeds a message received from a peer. Messages from stale terms are answered or dropped. */
   step(message: Message): void {
-    assert(message.to === this.#id, `message for ${message.to} stepped into ${this.#id}`);
-    assert(message.from !== this.#id, "message from self");
-    if (!this.#stepTerm(message)) return;
+    // A misrouted message (say, for a node that used this address before) is dropped.
+    if (message.to !== this.#id || message.from === this.#id) return;
+    assert(message.term >= 0 && message.index >= 0, "message with negative term or index");
+    if (this.#stepTerm(message)) this.#dispatch(message);
+    this.#checkInvariants();
+  }
+
+  #dispatch(message: Message): void {
     switch (message.type) {
       case "preVote":
       case "vote":
@@ -391,7 +449,9 @@ export class RaftNode {
   /** Hands out the next batch of work; call `advance()` once it is done. */
   ready(): Ready {
     assert(this.#handed === undefined, "ready() called twice without advance()");
-    const hardState = this.#hardStateChanged() ? this.hardState() : undefined;
+    const hardState = this.#hardStateChanged()
+      ? { term: this.#term, vote: this.#vote, commit: this.#durableCommit() }
+      : undefined;
     const softState = this.#softStateChanged() ? this.softState() : undefined;
     const entries = this.#log.takeUnstable();
     const chunks = this.#chunks;
@@ -435,6 +495,26 @@ export class RaftNode {
     const self = this.#progress.get(this.#id);
     if (self !== undefined && self.maybeUpdate(this.#log.stableIndex()) && this.#maybeCommit()) {
       this.#broadcastAppend();
+    }
+    this.#checkInvariants();
+  }
+
+  /** Invariants that hold between any two calls; checked after every input. */
+  #checkInvariants(): void {
+    assert(this.#applied <= this.#commit, `applied ${this.#applied} > commit ${this.#commit}`);
+    assert(this.#commit <= this.#log.lastIndex(), `commit ${this.#commit} beyond the log`);
+    assert(this.#commit >= this.#log.firstIndex() - 1, "commit below the snapshot");
+    assert(this.#term >= this.#persisted.term, "term went below the persisted term");
+    assert(
+      (this.#role === "leader") === (this.#leader === this.#id),
+      "leader id disagrees with role",
+    );
+    if (this.#role === "leader") {
+      assert(
+        this.#vote === this.#id && this.#termStartIndex > 0,
+        "leader without its vote or no-op",
+      );
+      assert(this.#log.lastTerm() === this.#term, "a leader's last entry is of its term");
     }
   }
 
@@ -583,6 +663,7 @@ export class RaftNode {
 
   #handleVoteRequest(m: Message): void {
     const preVote = m.type === "preVote";
+    assert(preVote || m.term <= this.#term, "vote request term was not adopted");
     const canVote = this.#vote === m.from || (this.#vote === "" && this.#leader === "") ||
       (preVote && m.term > this.#term);
     const grant = canVote && this.#log.isUpToDate(m.index, m.logTerm);
@@ -620,6 +701,7 @@ export class RaftNode {
   }
 
   #becomeLeader(): void {
+    assert(this.#promotable(), "only a voter leads");
     assert(this.#role === "candidate", "only a candidate becomes leader");
     assert(this.#vote === this.#id, "a leader voted for itself");
     this.#reset();
@@ -690,6 +772,7 @@ export class RaftNode {
       ? this.#log.entries(progress.next, last + 1, this.#config.maxMessageBytes)
       : [];
     if (entries === undefined) return false; // not in memory: a heartbeat response retries
+    assert(entries.length === 0 || entries[0]?.index === progress.next, "append starts at next");
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.#send(to, "append", {
       index: previous,
@@ -754,7 +837,8 @@ export class RaftNode {
 
   #handleAppendResponse(m: Message, progress: Progress): void {
     if (m.reject) {
-      if (progress.maybeDecrease(m.index, this.#hintNext(m, progress))) {
+      const next = nextAfterRejection(this.#log, m.index, m, progress.match);
+      if (progress.maybeDecrease(m.index, next)) {
         if (progress.state === "replicate") progress.becomeProbe();
         this.#sendAppend(m.from, true);
       }
@@ -774,24 +858,6 @@ export class RaftNode {
     if (m.from === this.#transferee && progress.match === this.#log.lastIndex()) {
       this.#sendTimeoutNow(m.from);
     }
-  }
-
-  /**
-   * Fast back-off (§5.3): the follower reported the term of its conflicting entry and the first
-   * index of that term. If we have entries of that term, resume after our last one; else skip
-   * the follower's whole term. A short follower log reports its end.
-   */
-  #hintNext(m: Message, progress: Progress): number {
-    if (m.hintTerm === 0) return m.hintIndex;
-    let index = Math.min(m.index, this.#log.lastIndex());
-    const floor = Math.max(progress.match, this.#log.firstIndex() - 1);
-    while (index > floor) {
-      const term = this.#log.term(index);
-      if (term === undefined || term < m.hintTerm) break;
-      if (term === m.hintTerm) return index + 1;
-      index--;
-    }
-    return m.hintIndex;
   }
 
   #handleHeartbeatResponse(m: Message, progress: Progress): void {
@@ -879,11 +945,12 @@ export class RaftNode {
       return;
     }
     if (!this.#log.matchTerm(m.index, m.logTerm)) {
-      const hint = this.#conflictHint(m.index);
+      const hint = conflictHint(this.#log, m.index, this.#commit);
       this.#ack(m.from, "appendResponse", { index: m.index, reject: true, ...hint });
       return;
     }
     const lastNew = m.index + m.entries.length;
+    assert(m.entries[0] === undefined || m.entries[0].index === m.index + 1, "append has a gap");
     const conflict = this.#log.findConflict(m.entries);
     if (conflict !== 0) {
       assert(conflict > this.#commit, "a committed entry conflicts with the leader");
@@ -894,19 +961,6 @@ export class RaftNode {
     }
     this.#commitTo(Math.min(m.commit, lastNew));
     this.#ack(m.from, "appendResponse", { index: lastNew });
-  }
-
-  /** The conflicting term at `index` and the first index of it (or our end, if short). */
-  #conflictHint(index: number): { hintIndex: number; hintTerm: number } {
-    const last = this.#log.lastIndex();
-    if (index > last) return { hintIndex: last + 1, hintTerm: 0 };
-    const term = this.#log.term(index);
-    if (term === undefined) return { hintIndex: this.#commit + 1, hintTerm: 0 };
-    let first = index;
-    const floor = Math.max(this.#commit + 1, this.#log.firstIndex());
-    while (first > floor && this.#log.term(first - 1) === term) first--;
-    assert(first <= index && first > this.#commit, "conflict hint out of range");
-    return { hintIndex: first, hintTerm: term };
   }
 
   #handleHeartbeat(m: Message): void {
@@ -1029,7 +1083,10 @@ export class RaftNode {
       this.#earlyReads.push({ context, from });
       return { ok: true };
     }
-    if (this.#membership.voters.length === 1 && this.#promotable()) {
+    const voters = this.#membership.voters;
+    if (voters.length === 1 && voters[0] === this.#id) {
+      // Sole voter: nobody else can lead. (Not merely "promotable": a leader that demoted
+      // itself, leaving one other voter, must still confirm through that voter.)
       this.#answerRead(context, this.#commit, from);
       return { ok: true };
     }
@@ -1070,7 +1127,10 @@ export class RaftNode {
     const lease = this.#config.electionTicks - this.#config.leaseDriftTicks;
     const acked = quorumIndexOf(
       this.#membership.voters,
-      (id) => id === this.#id ? this.#ticks : this.#progress.get(id)?.ackedTick ?? -Infinity,
+      (id) =>
+        id === this.#id
+          ? this.#ticks
+          : this.#progress.get(id)?.ackedTick ?? Number.MIN_SAFE_INTEGER,
     );
     return acked + lease > this.#ticks;
   }
@@ -1098,7 +1158,19 @@ export class RaftNode {
   #hardStateChanged(): boolean {
     const persisted = this.#persisted;
     return this.#term !== persisted.term || this.#vote !== persisted.vote ||
-      this.#commit !== persisted.commit;
+      this.#durableCommit() !== persisted.commit;
+  }
+
+  /**
+   * The commit index to persist: never beyond entries already durable before this Ready.
+   * The hard state and the log are separate files; if a crash kept a new hard state but tore
+   * the entries written with it, a commit index covering them would make the restarted node
+   * apply whatever stale entries its log still held at those indices (simulator, seed 187618).
+   */
+  #durableCommit(): number {
+    if (this.#log.hasPendingSnapshot()) return this.#persisted.commit;
+    const durable = Math.min(this.#commit, this.#log.stableIndex());
+    return Math.max(durable, this.#persisted.commit);
   }
 
   #softStateChanged(): boolean {
@@ -1120,9 +1192,9 @@ export class RaftNode {
   }
 }
 
-/** Like quorumIndex, for tick values that may be -Infinity. */
+/** Like quorumIndex, for tick values that may be negative. */
 function quorumIndexOf(voters: readonly string[], valueOf: (id: string) => number): number {
   assert(voters.length > 0, "no voters");
   const values = voters.map(valueOf).sort((a, b) => b - a);
-  return values[Math.floor(voters.length / 2)] ?? -Infinity;
+  return values[Math.floor(voters.length / 2)] ?? Number.MIN_SAFE_INTEGER;
 }

@@ -92,6 +92,9 @@ describe("commit rule (Figure 8)", () => {
     persist(node, ready);
     node.advance();
     assert.equal(node.hardState().commit, 1);
+    const status = node.status();
+    assert.equal(status.soft.role, "leader");
+    assert.equal(status.progress["s1"]?.match, 1);
   });
 });
 
@@ -137,6 +140,26 @@ describe("persist before acknowledge", () => {
     const ready = flush(node);
     assert.equal(ready.hardState?.vote, "s1");
     assert.equal(ready.messagesAfterPersist.filter((m) => m.type === "vote").length, 4);
+  });
+
+  test("the persisted commit never covers entries written in the same Ready", () => {
+    // Found by the simulator (seed 187618): a crash that kept the new hard state but tore the
+    // entries written with it left a commit index pointing at a stale entry, then applied it.
+    const node = nodeWith("s2", [entry(1, 1), entry(2, 2)], 2);
+    node.step(createMessage("append", "s1", "s2", 3, {
+      index: 1,
+      logTerm: 1,
+      entries: [entry(2, 3)],
+      commit: 2,
+    }));
+    const ready = node.ready();
+    assert.equal(node.hardState().commit, 2);
+    assert.equal(ready.hardState?.commit, 1, "entry 2 (term 3) is not durable yet");
+    const storage = storages.get(node)!;
+    storage.setHardState(ready.hardState!); // crash: the hard state landed, the entry did not
+    const restarted = new RaftNode({ id: "s2", storage, random: new Random(2) });
+    const after = restarted.ready();
+    assert.deepEqual(after.committedEntries.map((e) => [e.index, e.term]), [[1, 1]]);
   });
 
   test("a stale-term append is answered with the newer term (so a stale leader steps down)", () => {

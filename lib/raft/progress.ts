@@ -31,7 +31,12 @@ export class Inflights {
   readonly #maxCount: number;
   readonly #maxBytes: number;
 
-  /** @param maxCount Messages in flight at most. @param maxBytes Bytes in flight at most. */
+  /**
+   * Creates an empty window.
+   *
+   * @param maxCount Messages in flight at most.
+   * @param maxBytes Bytes in flight at most.
+   */
   constructor(maxCount: number, maxBytes: number) {
     assert(maxCount > 0 && maxBytes > 0, "inflight limits must be positive");
     this.#maxCount = maxCount;
@@ -105,7 +110,7 @@ export class Progress {
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   /** Latest leader tick echoed by a heartbeat response (lease accounting). */
-  ackedTick = -Infinity;
+  ackedTick: number = Number.MIN_SAFE_INTEGER;
   /** In snapshot state: index and term of the snapshot being sent. */
   snapshotIndex = 0;
   /** In snapshot state: next byte offset to send. */
@@ -115,7 +120,12 @@ export class Progress {
   /** Pipelined appends in flight. */
   readonly inflights: Inflights;
 
-  /** @param next First index to send. @param limits In-flight window. */
+  /**
+   * Creates the progress of a follower we know nothing about yet (probe state).
+   *
+   * @param next First index to send.
+   * @param limits In-flight window.
+   */
   constructor(next: number, limits: { maxCount: number; maxBytes: number }) {
     assert(next >= 1, "next index starts at 1");
     this.next = next;

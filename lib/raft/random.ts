@@ -21,7 +21,11 @@ import { assert } from "../_assert.ts";
 export class Random {
   #state: number;
 
-  /** @param seed Any integer; equal seeds give equal sequences. */
+  /**
+   * Creates a generator.
+   *
+   * @param seed Any integer; equal seeds give equal sequences.
+   */
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new RangeError(`Random seed must be finite: ${seed}`);
     this.#state = Math.trunc(seed) >>> 0;
@@ -51,6 +55,20 @@ export class Random {
   /** True with probability `p`. */
   chance(p: number): boolean {
     return this.float() < p;
+  }
+
+  /**
+   * A shuffled copy (Fisher-Yates). Never shuffle with `sort(() => random() - 0.5)`: how often
+   * the engine calls the comparator changes once the code is optimized, and replay breaks.
+   */
+  shuffle<T>(items: readonly T[]): T[] {
+    const copy = [...items];
+    for (let i = copy.length - 1; i > 0; i--) {
+      const j = this.range(0, i + 1);
+      [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+    }
+    assert(copy.length === items.length, "shuffle keeps every item");
+    return copy;
   }
 
   /** A uniformly chosen element of a non-empty array. */

@@ -45,7 +45,11 @@ export class ReadOnly {
   #queue: string[] = [];
   readonly #maxPending: number;
 
-  /** @param maxPending Most reads allowed to wait at once. */
+  /**
+   * Creates an empty queue.
+   *
+   * @param maxPending Most reads allowed to wait at once.
+   */
   constructor(maxPending: number) {
     assert(maxPending > 0, "maxPending must be positive");
     this.#maxPending = maxPending;

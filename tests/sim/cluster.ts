@@ -85,6 +85,10 @@ export class SimCluster {
   cacheMissRate = 0;
   acked = 0;
   readsServed = 0;
+  /** Event trace for replaying a failure (`main.ts --seed N --trace`). */
+  log: ((line: string) => void) | undefined;
+  snapshotsInstalled = 0;
+  leadersSeen = 0;
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -191,8 +195,12 @@ export class SimCluster {
 
   #observe(node: SimNode, ready: Ready): void {
     const soft = ready.softState;
+    if (soft !== undefined) {
+      this.log?.(`${this.now} ${node.id} ${soft.role} term=${soft.term} leader=${soft.leader}`);
+    }
     if (soft === undefined || soft.role !== "leader") return;
     if (this.history.noteLeader(soft.term, node.id) || node.wasLeaderTerm !== soft.term) {
+      this.leadersSeen++;
       node.wasLeaderTerm = soft.term;
       const raft = node.raft;
       this.history.checkLeaderLog(node.id, {
@@ -213,6 +221,7 @@ export class SimCluster {
       this.#ackWrites(node, entry.index, entry.term);
     }
     for (const read of ready.readStates) {
+      this.log?.(`${this.now} ${node.id} readState ${read.context} index=${read.index}`);
       const pending = node.reads.find((r) => r.context === read.context);
       if (pending !== undefined) pending.index = read.index;
     }
@@ -227,6 +236,7 @@ export class SimCluster {
       if (!chunk.done) continue;
       const meta = chunk.meta;
       this.history.noteSnapshot(node.id, meta.index, meta.term);
+      this.snapshotsInstalled++;
       node.machine.restore(meta.index, meta.membership, node.storage.snapshotData());
       node.writes = node.writes.filter((w) => w.index > meta.index);
     }
@@ -243,6 +253,7 @@ export class SimCluster {
         continue;
       }
       if (write.term === term) {
+        this.log?.(`${this.now} ${node.id} acked write at ${index} term=${term}`);
         this.history.noteAcked(write.index, write.term, write.data);
         this.acked++;
       }
@@ -255,6 +266,7 @@ export class SimCluster {
     node.reads = node.reads.filter((read) => {
       if (read.index === undefined || node.machine.applied < read.index) return true;
       const value = node.machine.values.get(read.key);
+      this.log?.(`${this.now} ${node.id} serve ${read.context} at=${node.machine.applied}`);
       this.history.checkRead(node.id, read.key, value, node.machine.applied, read.ackedAtInvoke);
       this.readsServed++;
       return false;
@@ -287,6 +299,8 @@ export class SimCluster {
     if (!node.alive) return false;
     const context = `${id}:${this.now}:${node.reads.length}:${this.random.next()}`;
     if (!node.raft.readIndex(context).ok) return false;
+    const soft = node.raft.softState();
+    this.log?.(`${this.now} ${id} read ${context} as ${soft.role} term=${soft.term}`);
     node.reads.push({ context, key, ackedAtInvoke: this.history.ackedIndex, index: undefined });
     return true;
   }
@@ -298,6 +312,7 @@ export class SimCluster {
     const node = this.node(id);
     if (!node.alive) return;
     node.alive = false;
+    this.log?.(`${this.now} ${id} crash`);
     const held = node.held;
     node.held = undefined;
     if (held !== undefined && this.random.chance(0.5)) {
@@ -324,6 +339,7 @@ export class SimCluster {
     node.lastCommit = node.raft.hardState().commit;
     node.wasLeaderTerm = 0;
     node.alive = true;
+    this.log?.(`${this.now} ${id} restart`);
   }
 
   /** Makes `id` campaign now (as a TimeoutNow from a peer would). */

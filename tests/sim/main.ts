@@ -38,7 +38,8 @@ function exit(code: number): void {
 const single = flag("seed");
 if (single !== undefined) {
   try {
-    console.log(JSON.stringify(runSeed(single)));
+    const log = args.includes("--trace") ? (line: string) => console.log(line) : undefined;
+    console.log(JSON.stringify(runSeed(single, log === undefined ? {} : { log })));
   } catch (error) {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     exit(1);
@@ -49,9 +50,19 @@ if (single !== undefined) {
   const started = Date.now();
   let failures = 0;
   let acked = 0;
+  const totals = {
+    reads: 0,
+    leaders: 0,
+    membershipChanges: 0,
+    transfers: 0,
+    crashes: 0,
+    snapshots: 0,
+  };
   for (let seed = from; seed < from + count; seed++) {
     try {
-      acked += runSeed(seed).acked;
+      const stats = runSeed(seed);
+      acked += stats.acked;
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += stats[key];
     } catch (error) {
       failures++;
       console.error(error instanceof Error ? error.message : error);
@@ -65,5 +76,6 @@ if (single !== undefined) {
     `seeds ${from}..${from + count - 1}: ${count - failures} passed, ${failures} failed ` +
       `(${acked} acknowledged writes) in ${seconds} s`,
   );
+  console.log(`totals: ${JSON.stringify(totals)}`);
   if (failures > 0) exit(1);
 }

@@ -26,6 +26,7 @@ export class SimNetwork {
   faults: NetworkFaults = PERFECT;
   readonly #random: Random;
   delivered = 0;
+  log: ((line: string) => void) | undefined;
 
   constructor(random: Random) {
     this.#random = random;
@@ -62,6 +63,7 @@ export class SimNetwork {
 
   /** Blocks `from → to` (one direction). */
   block(from: string, to: string): void {
+    this.log?.(`block ${from}>${to}`);
     this.#blocked.add(`${from}>${to}`);
   }
 
@@ -78,6 +80,7 @@ export class SimNetwork {
 
   /** Removes every partition. */
   heal(): void {
+    if (this.#blocked.size > 0) this.log?.("heal");
     this.#blocked.clear();
   }
 

@@ -24,10 +24,13 @@ export interface RunStats {
   transfers: number;
   crashes: number;
   messages: number;
+  snapshots: number;
 }
 
 /** Steps in the faulty phase and the healed phase's budget. */
 export interface RunOptions {
+  /** Receives a trace of events. */
+  log?: (line: string) => void;
   safetySteps?: number;
   healBudget?: number;
 }
@@ -51,6 +54,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
   const voters = all.slice(0, voterCount);
   const spares = all.slice(voterCount, voterCount + (plan.chance(0.5) ? 1 : 0) + 1);
   const checkQuorum = plan.chance(0.75);
+  const preVote = plan.chance(0.8);
   const lease = checkQuorum && plan.chance(0.4);
   const cluster = new SimCluster({
     seed,
@@ -60,6 +64,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
       electionTicks: 10,
       heartbeatTicks: plan.chance(0.5) ? 1 : 2,
       checkQuorum,
+      preVote,
       readOnly: lease ? "lease" : "safe",
       maxMessageBytes: plan.pick([64, 512, 4096]),
       maxInflightMessages: plan.pick([1, 4, 64]),
@@ -73,6 +78,12 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
     delayMax: plan.pick([2, 3, 6]),
   };
   cluster.network.faults = faults;
+  if (options.log !== undefined) {
+    const log = options.log;
+    cluster.log = log;
+    cluster.network.log = (line) => log(`${cluster.now} ${line}`);
+    log(`plan ${JSON.stringify({ voters, spares, lease, checkQuorum, preVote, faults })}`);
+  }
   cluster.slowDisk = plan.pick([0, 0.1, 0.3]);
   cluster.snapshotRate = plan.pick([0, 0.01, 0.05]);
   cluster.cacheMissRate = plan.pick([0, 0, 0.05]);
@@ -99,6 +110,7 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
     transfers: 0,
     crashes: 0,
     messages: 0,
+    snapshots: 0,
   };
   const safetySteps = options.safetySteps ?? 500;
   let counter = 0;
@@ -136,7 +148,10 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
   cluster.slowDisk = 0;
   cluster.cacheMissRate = 0;
   for (const id of cluster.ids) cluster.restart(id);
-  const budget = options.healBudget ?? 400;
+  // Without pre-vote, a node with a stale membership view that cannot win keeps bumping the
+  // term and can out-pace the one node that could win (seeds 5272, 51659): convergence then
+  // rests on timeout luck alone, which is exactly what pre-vote (the default) removes.
+  const budget = options.healBudget ?? (preVote ? 400 : 6000);
   let proposed: { id: string; value: string } | undefined;
   let converged = false;
   for (let i = 0; i < budget && !converged; i++) {
@@ -159,6 +174,8 @@ function runUnchecked(seed: number, options: RunOptions): RunStats {
   stats.acked = cluster.acked;
   stats.reads = cluster.readsServed;
   stats.messages = cluster.network.delivered;
+  stats.snapshots = cluster.snapshotsInstalled;
+  stats.leaders = cluster.leadersSeen;
   return stats;
 }
 
@@ -207,7 +224,7 @@ function partition(cluster: SimCluster, random: Random): void {
     cluster.network.isolate(group, ids);
   } else if (random.chance(0.5)) {
     const size = random.range(1, Math.max(2, Math.floor(ids.length / 2) + 1));
-    const shuffled = [...ids].sort(() => random.float() - 0.5);
+    const shuffled = random.shuffle(ids);
     cluster.network.isolate(shuffled.slice(0, size), ids);
   } else {
     // Asymmetric: one direction of one link.
@@ -236,7 +253,14 @@ function changeMembership(cluster: SimCluster, random: Random, leaderId: string)
     for (const id of outsiders) options.push({ kind: "addVoter", id });
   }
   if (options.length === 0) return false;
-  return raft.proposeMembership(random.pick(options)).ok;
+  const change = random.pick(options);
+  const result = raft.proposeMembership(change);
+  if (result.ok) {
+    cluster.log?.(
+      `${cluster.now} ${leaderId} propose ${change.kind} ${change.id} at ${result.index}`,
+    );
+  }
+  return result.ok;
 }
 
 /** A one-line-per-node picture of the cluster, for failure reports. */
