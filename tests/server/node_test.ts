@@ -141,8 +141,13 @@ describe("a node in one process", () => {
         "s3cret",
       ]]);
       assert.ok(hello instanceof Map);
-      const [noPassword] = await call(await start(), ["AUTH", "x"]).catch(() => ["error"]);
-      assert.match(noPassword!, /without any password configured/);
+      const open = await start();
+      try {
+        const [noPassword] = await call(open, ["AUTH", "x"]);
+        assert.match(noPassword!, /without any password configured/);
+      } finally {
+        await open.close();
+      }
     } finally {
       await node.close();
     }
