@@ -147,7 +147,7 @@ export class TestCluster {
   }
 
   /** The node that currently says it leads (among running ones). */
-  async leader(timeoutMs = 10_000): Promise<TestNode> {
+  async leader(timeoutMs = 20_000): Promise<TestNode> {
     let found: TestNode | undefined;
     await waitFor(
       () => {
@@ -177,7 +177,7 @@ export function voters(node: TestNode): number {
 export async function waitFor(
   check: () => boolean,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = 20_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
