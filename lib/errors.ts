@@ -26,6 +26,9 @@ export type RuntimeErrorCode =
   | "EPIPE"
   | "ETIMEDOUT"
   | "EINVAL"
+  | "EMFILE"
+  | "ENOTFOUND"
+  | "EHOSTUNREACH"
   | "ECLOSED"
   | "EUNKNOWN";
 

@@ -14,7 +14,7 @@ import type { RuntimeError } from "./errors.ts";
 export interface ListenOptions {
   /** Interface to bind, e.g. `"127.0.0.1"` or `"0.0.0.0"`. */
   hostname: string;
-  /** Port to bind; 0 picks a free one. */
+  /** Port to bind, 0 to 65535; 0 picks a free one. Anything else is a RangeError. */
   port: number;
 }
 
@@ -22,7 +22,7 @@ export interface ListenOptions {
 export interface ConnectOptions {
   /** Host name or address to dial. */
   hostname: string;
-  /** Port to dial. */
+  /** Port to dial, 1 to 65535 (else RangeError). */
   port: number;
   /** Give up with `ETIMEDOUT` after this many milliseconds (default: the system's). */
   timeoutMs?: number;
@@ -34,7 +34,7 @@ export interface Listener {
   readonly hostname: string;
   /** The bound port (the one chosen, when 0 was asked). */
   readonly port: number;
-  /** Stops accepting. Connections already accepted stay open. */
+  /** Stops accepting; resolves once the port is free again. Accepted connections stay open. */
   close(): Promise<void>;
 }
 
@@ -49,7 +49,8 @@ export interface ConnectionHandlers {
   end(): void;
   /**
    * The connection is fully closed; called exactly once. `error` is set when a failure such as
-   * `ECONNRESET` closed it, undefined for an orderly close by either side.
+   * `ECONNRESET` closed it, undefined for an orderly close by either side. If a `data` or `end`
+   * handler throws, the connection is closed with code `EUNKNOWN` and the thrown value as `cause`.
    */
   close(error: RuntimeError | undefined): void;
 }
@@ -73,7 +74,9 @@ export interface Connection {
   /**
    * Queues bytes to send, in order. The caller must not mutate `bytes` afterwards. Returns
    * false once `bufferedBytes` exceeds the adapter's high-water mark: the caller should wait for
-   * {@linkcode Connection.drained} before writing more. Writing after close is ignored.
+   * {@linkcode Connection.drained} before writing more. Writing after `end()` or close is
+   * ignored and returns false; `drained()` after such a refused write resolves no sooner than the
+   * next event-loop turn.
    */
   write(bytes: Uint8Array): boolean;
   /** Resolves when every queued byte has been handed to the kernel, or the connection closed. */
@@ -84,11 +87,14 @@ export interface Connection {
   resume(): void;
   /** Half-closes: sends FIN after the queued bytes; reading goes on until the peer closes. */
   end(): void;
-  /** Closes both directions now, dropping queued bytes. Idempotent. */
+  /**
+   * Closes both directions now, dropping queued bytes. Idempotent. As with close(2), the peer
+   * sees a reset instead of a FIN if received bytes were left unread.
+   */
   close(): void;
 }
 
-/** How to open a file. */
+/** How to open a file. `create`, `createNew` and `truncate` require `write` (else TypeError). */
 export interface OpenOptions {
   /** Open for reading. */
   read?: boolean;
@@ -112,7 +118,10 @@ export interface FileInfo {
   isDirectory: boolean;
 }
 
-/** An open file. Positions are byte offsets from the start of the file. */
+/**
+ * An open file. Positions are byte offsets from the start of the file. Operations on one handle
+ * run one at a time, in call order.
+ */
 export interface FileHandle {
   /**
    * Reads up to `buffer.length` bytes at `position` into `buffer`; resolves to the count read,
