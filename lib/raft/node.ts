@@ -16,9 +16,9 @@ import { assert } from "../_assert.ts";
 import { conflictHint, nextAfterRejection } from "./_back_off.ts";
 import { type RaftConfig, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { LogView } from "./log_view.ts";
+import { MembershipLog } from "./_membership_log.ts";
 import {
   applyMembershipChange,
-  decodeMembership,
   encodeMembership,
   type MembershipChange,
   sameMembership,
@@ -36,7 +36,6 @@ import {
   entryBytes,
   type HardState,
   type Membership,
-  type MembershipRecord,
   type SnapshotChunk,
   type SnapshotMeta,
 } from "./types.ts";
@@ -159,7 +158,7 @@ export class RaftNode {
   readonly #progress = new Map<string, Progress>();
   #membership: Membership;
   /** Membership records above the latest one at or below commit, plus that one. */
-  #memberships: MembershipRecord[];
+  readonly #memberships: MembershipLog;
   readonly #readOnly: ReadOnly;
   /** Reads that arrived before this leader committed an entry of its term. */
   #earlyReads: { context: string; from: string }[] = [];
@@ -195,15 +194,12 @@ export class RaftNode {
     this.#log = new LogView(storage);
     const { hardState, memberships } = storage.initialState();
     const snapshot = storage.snapshot();
-    this.#memberships = [
-      { index: snapshot.index, membership: snapshot.membership },
-      ...memberships,
-    ];
-    const bootstrap = this.#config.voters;
-    if (this.#memberships.length === 1 && snapshot.membership.voters.length === 0) {
-      this.#memberships[0] = { index: 0, membership: { voters: [...bootstrap], learners: [] } };
+    const records = [{ index: snapshot.index, membership: snapshot.membership }, ...memberships];
+    if (records.length === 1 && snapshot.membership.voters.length === 0) {
+      records[0] = { index: 0, membership: { voters: [...this.#config.voters], learners: [] } };
     }
-    this.#membership = this.#latestMembership();
+    this.#memberships = new MembershipLog(records);
+    this.#membership = this.#memberships.latest();
     this.#term = hardState.term;
     this.#vote = hardState.vote;
     // A commit index persisted without its entries (torn write) is only a hint: clamp it.
@@ -349,8 +345,7 @@ export class RaftNode {
     const refused = this.#refuseProposal();
     if (refused !== undefined) return refused;
     if (!this.#committedInTerm()) return { ok: false, reason: "notReady", leader: this.#id };
-    const latest = this.#memberships[this.#memberships.length - 1];
-    if (latest !== undefined && latest.index > this.#commit) {
+    if (this.#memberships.latestIndex() > this.#commit) {
       return { ok: false, reason: "membershipPending", leader: this.#id };
     }
     const next = applyMembershipChange(this.#membership, change);
@@ -591,11 +586,9 @@ export class RaftNode {
    */
   #promotable(): boolean {
     if (this.#membership.voters.includes(this.#id)) return true;
-    const latest = this.#memberships[this.#memberships.length - 1];
-    assert(latest !== undefined, "membership records exist");
-    if (latest.index <= this.#commit) return false;
-    const committed = this.#memberships.findLast((record) => record.index <= this.#commit);
-    return committed !== undefined && committed.membership.voters.includes(this.#id);
+    if (this.#memberships.latestIndex() <= this.#commit) return false;
+    const committed = this.#memberships.committed(this.#commit);
+    return committed !== undefined && committed.voters.includes(this.#id);
   }
 
   #tickElection(): void {
@@ -750,7 +743,7 @@ export class RaftNode {
     this.#uncommitted.push({ index: entries[entries.length - 1]?.index ?? 0, bytes });
     this.#uncommittedBytes += bytes;
     this.#log.append(entries);
-    this.#noteMemberships(entries);
+    if (this.#memberships.append(entries)) this.#setMembership(this.#memberships.latest());
   }
 
   #broadcastAppend(): void {
@@ -909,7 +902,7 @@ export class RaftNode {
     assert(index <= this.#log.lastIndex(), "commit beyond the log");
     const uncommitted = this.#role === "leader";
     this.#commit = index;
-    this.#trimMemberships();
+    this.#memberships.commitTo(index);
     if (!uncommitted) return;
     while ((this.#uncommitted[0]?.index ?? Infinity) <= index) {
       this.#uncommittedBytes -= this.#uncommitted.shift()?.bytes ?? 0;
@@ -920,8 +913,7 @@ export class RaftNode {
       this.#earlyReads = [];
       for (const read of early) this.#leaderRead(read.context, read.from);
     }
-    const latest = this.#memberships[this.#memberships.length - 1];
-    if (latest !== undefined && latest.index <= index && !this.#promotable()) {
+    if (this.#memberships.latestIndex() <= index && !this.#promotable()) {
       // Removed leader: it stays until the change commits, then steps down (§4.2.2).
       this.#becomeFollower(this.#term, "");
     }
@@ -955,9 +947,11 @@ export class RaftNode {
     if (conflict !== 0) {
       assert(conflict > this.#commit, "a committed entry conflicts with the leader");
       const fresh = m.entries.slice(conflict - m.index - 1);
-      this.#dropMembershipsFrom(conflict);
+      const dropped = this.#memberships.truncateFrom(conflict);
       this.#log.append(fresh);
-      this.#noteMemberships(fresh);
+      if (this.#memberships.append(fresh) || dropped) {
+        this.#setMembership(this.#memberships.latest());
+      }
     }
     this.#commitTo(Math.min(m.commit, lastNew));
     this.#ack(m.from, "appendResponse", { index: lastNew });
@@ -1013,43 +1007,11 @@ export class RaftNode {
     this.#log.restore(meta);
     this.#commit = meta.index;
     this.#applied = Math.max(this.#applied, meta.index);
-    this.#memberships = [{ index: meta.index, membership: meta.membership }];
+    this.#memberships.reset({ index: meta.index, membership: meta.membership });
     this.#membership = meta.membership;
   }
 
   // ---------------------------------------------------------------- membership bookkeeping
-
-  #latestMembership(): Membership {
-    const latest = this.#memberships[this.#memberships.length - 1];
-    assert(latest !== undefined, "no membership record");
-    return latest.membership;
-  }
-
-  #noteMemberships(entries: readonly Entry[]): void {
-    let changed = false;
-    for (const entry of entries) {
-      if (entry.type !== ENTRY_MEMBERSHIP) continue;
-      this.#memberships.push({ index: entry.index, membership: decodeMembership(entry.data) });
-      changed = true;
-    }
-    if (changed) this.#setMembership(this.#latestMembership());
-  }
-
-  #dropMembershipsFrom(index: number): void {
-    const before = this.#memberships.length;
-    this.#memberships = this.#memberships.filter((record) => record.index < index);
-    assert(this.#memberships.length > 0, "dropped a committed membership");
-    if (this.#memberships.length !== before) this.#setMembership(this.#latestMembership());
-  }
-
-  /** Keeps only the records a conflict could still fall back to. */
-  #trimMemberships(): void {
-    let keepFrom = 0;
-    for (let i = 0; i < this.#memberships.length; i++) {
-      if ((this.#memberships[i]?.index ?? 0) <= this.#commit) keepFrom = i;
-    }
-    if (keepFrom > 0) this.#memberships = this.#memberships.slice(keepFrom);
-  }
 
   #setMembership(next: Membership): void {
     if (sameMembership(next, this.#membership)) return;

@@ -77,7 +77,11 @@ export interface ReadState {
 export interface Ready {
   /** Role, leader or term changed: the new values. */
   softState: SoftState | undefined;
-  /** Term, vote or commit changed: persist this. */
+  /**
+   * Term, vote or commit changed: persist this. Its `commit` never covers entries handed out
+   * in this same Ready (only ones made durable before), so the log and the hard state may be
+   * written in either order without a torn write leaving the commit over stale entries.
+   */
   hardState: HardState | undefined;
   /** Entries to append (after truncating from `entries[0].index`). */
   entries: Entry[];

@@ -176,6 +176,29 @@ describe("membership", () => {
     assert.deepEqual(c.leader()!.raft.membership().voters, ["b", "c"]);
   });
 
+  test("a leader that demoted itself and lost contact before the change committed can still be elected", () => {
+    // Found by the simulator (seed 66): only the old leader held the change; the other voter
+    // needed its vote and it, no voter in its latest membership, never campaigned.
+    const c = cluster(["a", "b", "c"]);
+    elect(c, "a");
+    const a = c.node("a").raft;
+    runUntil(c, () => a.proposeMembership({ kind: "addLearner", id: "c" }).ok);
+    runUntil(
+      c,
+      () =>
+        c.node("b").raft.membership().voters.join() === "a,b" &&
+        a.hardState().commit === a.lastIndex(),
+    );
+    c.network.isolate(["a"], c.ids);
+    assert.ok(a.proposeMembership({ kind: "addLearner", id: "a" }).ok);
+    runUntil(c, () => a.softState().role === "follower"); // check-quorum
+    c.network.heal();
+    runUntil(c, () => {
+      const leader = c.leader();
+      return leader?.id === "b" && leader.raft.membership().voters.join() === "b";
+    }, 1000);
+  });
+
   test("leadership transfer catches the target up, then it wins", () => {
     const c = cluster(["a", "b", "c"]);
     elect(c, "a");
