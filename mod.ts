@@ -27,7 +27,35 @@
 
 export { open } from "./adapters/open.ts";
 export type { Node, NodeState } from "./lib/server/node.ts";
-export type { HardState, Membership, SnapshotMeta } from "./lib/raft/types.ts";
+export {
+  decodeMembership,
+  encodeMembership,
+  type Entry,
+  ENTRY_MEMBERSHIP,
+  ENTRY_NO_OP,
+  ENTRY_NORMAL,
+  type HardState,
+  type InitialState,
+  type Membership,
+  type MembershipChange,
+  type MembershipRecord,
+  MemoryStorage,
+  type Message,
+  type MessageType,
+  type ProposeResult,
+  type RaftConfig,
+  RaftNode,
+  type RaftStatus,
+  Random,
+  type ReadState,
+  type Ready,
+  type RequestResult,
+  type Role,
+  type SnapshotChunk,
+  type SnapshotMeta,
+  type SoftState,
+  type Storage,
+} from "./lib/raft/mod.ts";
 export type { ConnectionInfo, Level, OpenOptions } from "./lib/server/options.ts";
 export type {
   Applier,
