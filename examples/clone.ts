@@ -86,18 +86,47 @@ export class Clone implements Machine {
     }
   }
 
-  /** The whole map as JSON: `{"key": "base64 value", ...}`, captured synchronously. */
+  /**
+   * The whole map in a compact binary form: for each key, u32 key length, key bytes, u32 value
+   * length, value bytes (little-endian), written in 64 KiB pieces. JSON with base64 values was
+   * several times slower to write and read for large maps.
+   */
   async snapshot(writer: SnapshotWriter): Promise<void> {
-    const entries: Record<string, string> = {};
-    for (const [key, value] of this.keys) entries[key] = toBase64(value);
-    await writer.write(JSON.stringify(entries));
+    let buffer = new Uint8Array(64 * 1024);
+    let view = new DataView(buffer.buffer);
+    let used = 0;
+    // No copy needed: the framework applies nothing while the snapshot is being written.
+    for (const [key, value] of this.keys) {
+      const keyBytes = latin1(key);
+      const size = 8 + keyBytes.length + value.length;
+      if (used + size > buffer.length) {
+        await writer.write(buffer.subarray(0, used));
+        buffer = new Uint8Array(Math.max(64 * 1024, size));
+        view = new DataView(buffer.buffer);
+        used = 0;
+      }
+      view.setUint32(used, keyBytes.length, true);
+      buffer.set(keyBytes, used + 4);
+      used += 4 + keyBytes.length;
+      view.setUint32(used, value.length, true);
+      buffer.set(value, used + 4);
+      used += 4 + value.length;
+    }
+    if (used > 0) await writer.write(buffer.subarray(0, used));
   }
 
   async restore(reader: SnapshotReader): Promise<void> {
-    const text = new TextDecoder().decode(await reader.readAll());
-    const entries = JSON.parse(text) as Record<string, string>;
+    const bytes = await reader.readAll();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.keys.clear();
-    for (const [key, value] of Object.entries(entries)) this.keys.set(key, fromBase64(value));
+    for (let at = 0; at < bytes.length;) {
+      const keyLength = view.getUint32(at, true);
+      const key = keyOf(bytes.subarray(at + 4, at + 4 + keyLength));
+      at += 4 + keyLength;
+      const valueLength = view.getUint32(at, true);
+      this.keys.set(key, bytes.slice(at + 4, at + 4 + valueLength));
+      at += 4 + valueLength;
+    }
   }
 }
 
@@ -105,16 +134,6 @@ function latin1(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  return latin1(atob(text));
 }
 
 const FLAGS: FlagSpec[] = [
@@ -148,7 +167,7 @@ const FLAGS: FlagSpec[] = [
     value: "",
     help: "Address peers should dial (default: the bind address)",
   },
-  { names: ["snapshot-threshold"], value: "10000", help: "Snapshot after this many entries" },
+  { names: ["snapshot-threshold"], value: "100000", help: "Snapshot after this many entries" },
   { names: ["election-timeout"], value: "1000", help: "Election timeout in milliseconds" },
   { names: ["heartbeat"], value: "100", help: "Heartbeat interval in milliseconds" },
   { names: ["cluster-secret"], value: "", help: "Secret peers must prove they know" },

@@ -53,7 +53,7 @@ export interface OpenOptions {
   connAccept?: (info: ConnectionInfo) => boolean;
   /** Called when a client connection closes, with the error that closed it, if any. */
   connClosed?: (info: ConnectionInfo, error: unknown) => void;
-  /** Take a snapshot after this many applied entries (default 10,000). */
+  /** Take a snapshot after this many applied entries (default 100,000). */
   snapshotThreshold?: number;
   /** Entries kept in the log behind a snapshot, for slow followers (default 1,000). */
   snapshotTrailingEntries?: number;
@@ -155,7 +155,7 @@ export function resolveOptions(options: OpenOptions): ResolvedOptions {
     logOutput: options.logOutput,
     connAccept: options.connAccept,
     connClosed: options.connClosed,
-    snapshotThreshold: positive("snapshotThreshold", options.snapshotThreshold ?? 10_000),
+    snapshotThreshold: positive("snapshotThreshold", options.snapshotThreshold ?? 100_000),
     snapshotTrailingEntries: nonNegative(
       "snapshotTrailingEntries",
       options.snapshotTrailingEntries ?? 1000,
