@@ -1,6 +1,6 @@
 /**
  * A small seeded pseudo-random generator (SplitMix32). The Raft core draws its election jitter
- * from one of these, never from `Math.random`, so a seed replays a whole run exactly.
+ * from one of these, never from the global random source, so a seed replays a whole run exactly.
  *
  * @module
  */

@@ -55,10 +55,9 @@ const CLOSED = 1;
  * const second = replies.begin();
  * second.writeString("second"); // held until `first` ends
  * second.end();
- * setTimeout(() => {
- *   first.writeString("first");
- *   first.end(); // both go out, in order, in one write
- * }, 10);
+ * await somethingSlow();
+ * first.writeString("first");
+ * first.end(); // both go out, in order, in one write
  * ```
  */
 export class ReplyQueue {
