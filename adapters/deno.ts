@@ -353,11 +353,11 @@ function handlerError(error: unknown): RuntimeError {
 }
 
 /**
- * Writes up to this size go through the synchronous call: into the page cache they take a few
+ * Writes up to this size (1 MiB: a log batch of 256 KiB entries plus framing) go through the synchronous call: into the page cache they take a few
  * microseconds, less than an async op's hop through the thread pool. Larger ones (which may block
  * for longer) stay async so the event loop keeps serving.
  */
-const SYNC_WRITE_BYTES_MAX = 256 * 1024;
+const SYNC_WRITE_BYTES_MAX = 1024 * 1024;
 
 /** A `Deno.FsFile` with positional operations, serialized because they share one cursor. */
 class DenoFileHandle implements FileHandle {

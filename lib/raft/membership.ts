@@ -47,9 +47,15 @@ const decoder = new TextDecoder();
  * ```
  */
 export function encodeMembership(membership: Membership): Uint8Array {
+  assert(
+    !membership.voters.some((id) => membership.learners.includes(id)),
+    "a node is voter or learner, not both",
+  );
   const voters = [...membership.voters].sort();
   const learners = [...membership.learners].sort();
-  return encoder.encode(JSON.stringify({ voters, learners }));
+  const bytes = encoder.encode(JSON.stringify({ voters, learners }));
+  assert(bytes.length > 0, "an encoded membership is never empty");
+  return bytes;
 }
 
 /**
@@ -97,6 +103,10 @@ export function applyMembershipChange(
   if (change.kind === "addLearner") learners.push(change.id);
   if (voters.length === 0) return undefined;
   const next = { voters: voters.sort(), learners: learners.sort() };
+  assert(
+    !next.voters.includes(change.id) || change.kind === "addVoter",
+    "only addVoter adds a voter",
+  );
   if (sameMembership(next, membership)) return undefined;
   const voterDelta = Math.abs(next.voters.length - membership.voters.length);
   assert(voterDelta <= 1, "a change adds or removes at most one voter");
@@ -113,6 +123,7 @@ export function applyMembershipChange(
  * ```
  */
 export function sameMembership(a: Membership, b: Membership): boolean {
+  assert(Array.isArray(a.voters) && Array.isArray(b.voters), "memberships list their voters");
   return sameSet(a.voters, b.voters) && sameSet(a.learners, b.learners);
 }
 

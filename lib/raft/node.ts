@@ -294,6 +294,7 @@ export class RaftNode {
   /** Advances logical time by one tick. */
   tick(): void {
     this.#ticks++;
+    assert(Number.isSafeInteger(this.#ticks), "tick counter overflowed");
     this.#applyBlocked = false;
     if (this.#role === "leader") this.#tickLeader();
     else this.#tickElection();
@@ -304,6 +305,7 @@ export class RaftNode {
    * Proposes one command; see {@linkcode RaftNode.proposeBatch}.
    */
   propose(data: Uint8Array): ProposeResult {
+    assert(data instanceof Uint8Array, "a proposal is bytes");
     return this.proposeBatch([data]);
   }
 
@@ -517,6 +519,8 @@ export class RaftNode {
 
   /** Applies the term rules; false if the message must be dropped. */
   #stepTerm(m: Message): boolean {
+    assert(Number.isSafeInteger(m.term) && m.term >= 0, "message term is a natural number");
+    assert(m.from !== this.#id, "a node does not message itself");
     if (m.term > this.#term) {
       const isVote = m.type === "vote" || m.type === "preVote";
       if (isVote && m.context !== TRANSFER_CONTEXT && this.#inLease()) return false;
@@ -558,6 +562,7 @@ export class RaftNode {
     this.#reset();
     this.#role = "follower";
     this.#leader = leader;
+    assert(this.#term === term, "a follower takes on the newer term");
   }
 
   #reset(): void {
@@ -576,6 +581,12 @@ export class RaftNode {
     this.#uncommittedBytes = 0;
     this.#uncommitted = [];
     this.#termStartIndex = 0;
+    assert(this.#progress.size === 0 && this.#votes.size === 0, "reset clears progress and votes");
+    assert(
+      this.#electionTimeout >= this.#config.electionTicks &&
+        this.#electionTimeout < 2 * this.#config.electionTicks,
+      "election timeout drawn from [electionTicks, 2 × electionTicks)",
+    );
   }
 
   /**
@@ -592,6 +603,7 @@ export class RaftNode {
   }
 
   #tickElection(): void {
+    assert(this.#role !== "leader", "a leader runs no election timer");
     this.#electionElapsed++;
     if (!this.#promotable() || this.#electionElapsed < this.#electionTimeout) return;
     this.#electionElapsed = 0;
@@ -599,6 +611,7 @@ export class RaftNode {
   }
 
   #tickLeader(): void {
+    assert(this.#role === "leader", "only a leader sends heartbeats");
     this.#heartbeatElapsed++;
     this.#electionElapsed++;
     if (this.#electionElapsed >= this.#config.electionTicks) {
@@ -617,6 +630,7 @@ export class RaftNode {
 
   /** Check-quorum: did a majority of voters answer during the last election timeout? */
   #quorumActive(): boolean {
+    assert(this.#role === "leader", "only a leader checks its quorum");
     const votes = new Map<string, boolean>();
     for (const [id, progress] of this.#progress) {
       votes.set(id, id === this.#id || progress.recentActive);
@@ -829,6 +843,11 @@ export class RaftNode {
   }
 
   #handleAppendResponse(m: Message, progress: Progress): void {
+    assert(this.#role === "leader", "append responses are a leader's business");
+    assert(
+      m.reject || m.index <= this.#log.lastIndex(),
+      "acknowledged entries the leader never had",
+    );
     if (m.reject) {
       const next = nextAfterRejection(this.#log, m.index, m, progress.match);
       if (progress.maybeDecrease(m.index, next)) {
@@ -854,6 +873,8 @@ export class RaftNode {
   }
 
   #handleHeartbeatResponse(m: Message, progress: Progress): void {
+    assert(this.#role === "leader", "heartbeat responses are a leader's business");
+    assert(m.tick <= this.#ticks, "a heartbeat echoed a tick from the future");
     progress.ackedTick = Math.max(progress.ackedTick, m.tick);
     if (progress.state === "snapshot") {
       if (progress.snapshotStalled) this.#sendChunk(m.from, progress);
@@ -869,6 +890,8 @@ export class RaftNode {
   }
 
   #handleSnapshotResponse(m: Message, progress: Progress): void {
+    assert(this.#role === "leader", "snapshot responses are a leader's business");
+    assert(m.index >= 0, "snapshot offsets are natural numbers");
     if (progress.state !== "snapshot") return;
     if (m.reject) {
       progress.snapshotOffset = m.index;
@@ -882,12 +905,15 @@ export class RaftNode {
   }
 
   #sendTimeoutNow(to: string): void {
+    assert(this.#role === "leader", "only a leader hands over leadership");
+    assert(this.#membership.voters.includes(to), "leadership goes only to a voter");
     this.#leaseForfeited = true;
     this.#send(to, "timeoutNow", {});
   }
 
   /** Commit rule (§5.4.2): only an entry of the current term is committed by counting. */
   #maybeCommit(): boolean {
+    assert(this.#role === "leader", "only a leader commits by counting");
     const index = quorumIndex(
       this.#membership.voters,
       (id) => this.#progress.get(id)?.match ?? 0,
@@ -958,6 +984,8 @@ export class RaftNode {
   }
 
   #handleHeartbeat(m: Message): void {
+    assert(this.#role !== "leader", "two leaders in one term (election safety)");
+    assert(m.term === this.#term, "heartbeats reach us only in our term");
     this.#commitTo(Math.min(m.commit, this.#log.lastIndex()));
     this.#reply(m.from, "heartbeatResponse", { context: m.context, tick: m.tick });
   }
@@ -1014,6 +1042,8 @@ export class RaftNode {
   // ---------------------------------------------------------------- membership bookkeeping
 
   #setMembership(next: Membership): void {
+    assert(!next.voters.some((id) => next.learners.includes(id)), "a node is voter or learner");
+    assert(new Set(next.voters).size === next.voters.length, "voters are distinct");
     if (sameMembership(next, this.#membership)) return;
     this.#membership = next;
     if (this.#role !== "leader") return;
@@ -1038,6 +1068,8 @@ export class RaftNode {
   }
 
   #leaderRead(context: string, from: string): RequestResult {
+    assert(this.#role === "leader", "only a leader answers reads");
+    assert(context !== "", "a read has a context");
     if (!this.#committedInTerm()) {
       if (this.#earlyReads.length >= this.#config.maxPendingReads) {
         return { ok: false, reason: "busy", leader: this.#id };
@@ -1064,6 +1096,8 @@ export class RaftNode {
   }
 
   #ackRead(m: Message): void {
+    assert(this.#role === "leader", "only a leader confirms reads");
+    assert(m.context !== "", "a read acknowledgement names its read");
     const read = this.#readOnly.ack(m.context, m.from);
     if (read === undefined) return;
     const votes = new Map<string, boolean>();
@@ -1075,6 +1109,8 @@ export class RaftNode {
   }
 
   #answerRead(context: string, index: number, from: string): void {
+    assert(index <= this.#commit, "a read index never passes the commit index");
+    assert(this.#role === "leader", "only a leader answers reads");
     if (from === this.#id) this.#readStates.push({ context, index });
     else this.#send(from, "readIndexResponse", { context, index });
   }
@@ -1085,6 +1121,7 @@ export class RaftNode {
    * timeout after hearing from us, so no other leader can exist yet.
    */
   #leaseValid(): boolean {
+    assert(this.#role === "leader", "only a leader holds a lease");
     if (this.#leaseForfeited || this.#transferee !== "") return false;
     const lease = this.#config.electionTicks - this.#config.leaseDriftTicks;
     const acked = quorumIndexOf(
@@ -1100,11 +1137,13 @@ export class RaftNode {
   // ---------------------------------------------------------------- plumbing
 
   #send(to: string, type: MessageType, fields: MessageFields): void {
+    assert(to !== "" && to !== this.#id, `no ${type} to nobody or to oneself`);
     this.#messages.push(createMessage(type, this.#id, to, this.#term, fields));
   }
 
   /** Acknowledgements of log writes go out only after the writes are durable. */
   #ack(to: string, type: MessageType, fields: MessageFields): void {
+    assert(to !== "" && to !== this.#id, `no ${type} to nobody or to oneself`);
     this.#messagesAfterPersist.push(createMessage(type, this.#id, to, this.#term, fields));
   }
 

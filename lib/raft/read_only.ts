@@ -57,6 +57,7 @@ export class ReadOnly {
 
   /** Adds a read; false if the queue is full or the context is already pending. */
   add(context: string, index: number, from: string, self: string): boolean {
+    assert(context !== "" && index >= 0, "a read has a context and a natural index");
     if (this.#pending.size >= this.#maxPending || this.#pending.has(context)) return false;
     this.#pending.set(context, { context, index, from, acks: new Set([self]) });
     this.#queue.push(context);
@@ -66,8 +67,10 @@ export class ReadOnly {
 
   /** Records an acknowledgement; returns the read, or undefined if it is unknown. */
   ack(context: string, from: string): PendingRead | undefined {
+    assert(from !== "", "an acknowledgement names its sender");
     const read = this.#pending.get(context);
     read?.acks.add(from);
+    assert(read === undefined || read.acks.size >= 1, "a pending read counts its leader");
     return read;
   }
 
@@ -83,6 +86,7 @@ export class ReadOnly {
       this.#pending.delete(id);
     }
     this.#queue = this.#queue.slice(at + 1);
+    assert(this.#queue.length === this.#pending.size, "read queue out of step");
     return released;
   }
 
