@@ -56,3 +56,10 @@ export function checkOpenOptions(options: OpenOptions): void {
     throw new TypeError("Opening with create, createNew or truncate requires write");
   }
 }
+
+/**
+ * File writes up to this size use the runtime's synchronous call. Into the page cache they take
+ * a few microseconds, less than an async call's hop through the thread pool; 1 MiB covers a log
+ * batch of 256 KiB entries with framing. Larger writes stay async so the event loop keeps serving.
+ */
+export const SYNC_WRITE_BYTES_MAX = 1024 * 1024;

@@ -8,15 +8,9 @@
 import * as fs from "node:fs/promises";
 import { constants, writeSync } from "node:fs";
 
-/**
- * Writes up to this size (1 MiB: a log batch of 256 KiB entries plus framing) use the synchronous call: into the page cache they take a few
- * microseconds, less than the async call's hop through the thread pool; larger ones stay async
- * so the event loop keeps serving.
- */
-const SYNC_WRITE_BYTES_MAX = 1024 * 1024;
 import type { FileHandle, FileInfo, FileSystem, OpenOptions } from "../lib/runtime.ts";
 import { toRuntimeError } from "./_errors.ts";
-import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
+import { checkOffset, checkOpenOptions, FileQueue, SYNC_WRITE_BYTES_MAX } from "./_file_queue.ts";
 
 /** A `node:fs/promises` file handle; operations run in call order, one at a time. */
 class NodeFileHandle implements FileHandle {

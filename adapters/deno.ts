@@ -32,7 +32,7 @@ import type {
 import { checkPort, formatAddress } from "./_address.ts";
 import { Delivery } from "./_delivery.ts";
 import { errorCodeOf, toRuntimeError } from "./_errors.ts";
-import { checkOffset, checkOpenOptions, FileQueue } from "./_file_queue.ts";
+import { checkOffset, checkOpenOptions, FileQueue, SYNC_WRITE_BYTES_MAX } from "./_file_queue.ts";
 import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
 /** Bytes asked of the kernel per read. */
@@ -351,13 +351,6 @@ class DenoConnection implements Connection {
 function handlerError(error: unknown): RuntimeError {
   return new RuntimeError("EUNKNOWN", "Connection handler threw", { cause: error });
 }
-
-/**
- * Writes up to this size (1 MiB: a log batch of 256 KiB entries plus framing) go through the synchronous call: into the page cache they take a few
- * microseconds, less than an async op's hop through the thread pool. Larger ones (which may block
- * for longer) stay async so the event loop keeps serving.
- */
-const SYNC_WRITE_BYTES_MAX = 1024 * 1024;
 
 /** A `Deno.FsFile` with positional operations, serialized because they share one cursor. */
 class DenoFileHandle implements FileHandle {

@@ -21,7 +21,8 @@ import type { Entry, SnapshotChunk } from "../raft/types.ts";
 
 const VERSION = 1;
 
-const TYPES: readonly MessageType[] = [
+/** Every message type, in wire-code order (a type's code is its position). */
+export const MESSAGE_TYPES: readonly MessageType[] = [
   "append",
   "appendResponse",
   "heartbeat",
@@ -37,7 +38,7 @@ const TYPES: readonly MessageType[] = [
   "readIndexResponse",
 ];
 const TYPE_CODES: ReadonlyMap<MessageType, number> = new Map(
-  TYPES.map((type, code) => [type, code]),
+  MESSAGE_TYPES.map((type, code) => [type, code]),
 );
 
 const FLAG_REJECT = 1;
@@ -128,7 +129,7 @@ function writeChunk(writer: ByteWriter, chunk: SnapshotChunk): void {
 }
 
 function readMessage(reader: ByteReader): Message {
-  const type = TYPES[reader.u8()];
+  const type = MESSAGE_TYPES[reader.u8()];
   if (type === undefined) throw reader.error("unknown message type");
   const flags = reader.u8();
   const message: Message = {

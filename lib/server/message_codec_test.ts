@@ -1,24 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeMessages, encodeMessages } from "./message_codec.ts";
+import { decodeMessages, encodeMessages, MESSAGE_TYPES as TYPES } from "./message_codec.ts";
 import { RespSyntaxError } from "../errors.ts";
-import type { Message, MessageType } from "../raft/messages.ts";
-
-const TYPES: MessageType[] = [
-  "append",
-  "appendResponse",
-  "heartbeat",
-  "heartbeatResponse",
-  "preVote",
-  "preVoteResponse",
-  "vote",
-  "voteResponse",
-  "snapshot",
-  "snapshotResponse",
-  "timeoutNow",
-  "readIndex",
-  "readIndexResponse",
-];
+import type { Message } from "../raft/messages.ts";
 
 /** A small seeded generator (tests only): mulberry32. */
 function random(seed: number): (n: number) => number {
