@@ -198,7 +198,10 @@ export class ReplyQueue {
     }
     const encoder = slot === this.#head
       ? this.#out
-      : (slot.own ??= new RespEncoder({ bufferBytes: 1024 }));
+      // Replies waiting behind an earlier one are mostly tiny (`+OK`, a short bulk): start
+      // small and let the encoder grow. A 1 KiB buffer per queued reply was the largest
+      // allocation on the pipelined write path.
+      : (slot.own ??= new RespEncoder({ bufferBytes: 64 }));
     encoder.protocol = slot.protocol;
     return encoder;
   }
