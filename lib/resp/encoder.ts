@@ -13,6 +13,12 @@ export interface RespEncoderOptions {
   protocol?: RespProtocol;
   /** Size of each buffer the encoder allocates when it runs out of room (default 64 KiB). */
   bufferBytes?: number;
+  /**
+   * A first buffer to write into, lent by the caller (typically a view into a larger slab, so
+   * that many short-lived encoders cost no allocation each). The encoder writes only inside it
+   * and moves to a buffer of its own when it runs out.
+   */
+  initialBuffer?: Uint8Array;
 }
 
 const CR = 0x0d;
@@ -75,6 +81,7 @@ export class RespEncoder {
       throw new RangeError(`bufferBytes must be an integer of at least 64, got ${bufferBytes}`);
     }
     this.#bufferBytes = bufferBytes;
+    if (options.initialBuffer !== undefined) this.#buf = options.initialBuffer;
   }
 
   /** Bytes written and not yet taken. */

@@ -115,6 +115,20 @@ describe("RespEncoder", () => {
     assert.equal(encoder.take().length, 0);
   });
 
+  test("a lent first buffer is written only inside its view, then left for one of its own", () => {
+    const slab = new Uint8Array(48).fill(0xee);
+    const encoder = new RespEncoder({ bufferBytes: 64, initialBuffer: slab.subarray(8, 24) });
+    encoder.writeString("OK");
+    assert.equal(text.decode(slab.subarray(8, 13)), "+OK\r\n");
+    encoder.writeBulk("a longer value than the view");
+    assert.equal(
+      text.decode(encoder.take()),
+      "+OK\r\n$28\r\na longer value than the view\r\n",
+    );
+    assert.ok(slab.subarray(0, 8).every((byte) => byte === 0xee));
+    assert.ok(slab.subarray(24).every((byte) => byte === 0xee));
+  });
+
   test("a bulk larger than the buffer gets a buffer of its own", () => {
     const encoder = new RespEncoder({ bufferBytes: 64 });
     const payload = new Uint8Array(1000).fill(0x61);
