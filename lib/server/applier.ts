@@ -51,7 +51,6 @@ export interface ApplierHost {
 /** The writes of one connection that have not finished yet. */
 interface ConnectionWrites {
   inFlight: number;
-  last: Promise<unknown>;
 }
 
 /** What applying one entry gave. */
@@ -169,9 +168,7 @@ export class FrameworkApplier implements Applier {
       if (writes !== undefined && writes.inFlight > 0) return this.#orderedRead(respond);
       return this.#read(respond);
     }
-    const written = this.#write(cmd, respond);
-    this.#track(key, writes, written);
-    return written;
+    return this.#write(cmd, respond, writes ?? this.#startTracking(key));
   }
 
   #read<T>(respond: (result: T | undefined) => MaybePromise<void>): MaybePromise<undefined> {
@@ -200,33 +197,45 @@ export class FrameworkApplier implements Applier {
     });
   }
 
-  #track(key: object, writes: ConnectionWrites | undefined, written: Promise<unknown>): void {
-    const state = writes ?? { inFlight: 0, last: written };
-    if (writes === undefined) this.#writes.set(key, state);
-    state.inFlight++;
-    state.last = written;
-    const done = () => {
-      state.inFlight--;
-    };
-    written.then(done, done);
+  #startTracking(key: object): ConnectionWrites {
+    const writes = { inFlight: 0 };
+    this.#writes.set(key, writes);
+    return writes;
   }
 
+  /**
+   * Proposes a write and answers it once applied. `writes.inFlight` counts it until its reply
+   * is written (decremented right there, not in a `then`: one promise per write, not two).
+   */
   #write<T>(
     cmd: Command,
     respond: (result: T | undefined) => MaybePromise<void>,
+    writes: ConnectionWrites,
   ): Promise<T | undefined> {
+    writes.inFlight++;
     return new Promise((resolve, reject) => {
+      const fail = (error: unknown) => {
+        writes.inFlight--;
+        reject(error);
+      };
       this.#host.propose(cmd.args, (error, position) => {
-        if (position === undefined) return reject(error);
+        if (position === undefined) return fail(error);
         this.#await(position, (outcome) => {
-          if (!outcome.ok) return reject(outcome.error);
+          if (!outcome.ok) return fail(outcome.error);
           const value = outcome.value as T;
           try {
             const responded = respond(value);
-            if (responded instanceof Promise) responded.then(() => resolve(value), reject);
-            else resolve(value);
+            if (responded instanceof Promise) {
+              responded.then(() => {
+                writes.inFlight--;
+                resolve(value);
+              }, fail);
+            } else {
+              writes.inFlight--;
+              resolve(value);
+            }
           } catch (error) {
-            reject(error);
+            fail(error);
           }
         });
       });
