@@ -48,7 +48,7 @@ export interface SegmentedLogOptions {
   sync?: SyncPolicy;
   /** A segment is sealed once the next record would take it past this (default 64 MiB). */
   segmentBytesMax?: number;
-  /** Bytes of recent entries kept in memory (default 8 MiB). */
+  /** Memory for recent entries (default 8 MiB), each charged its payload plus ~160 bytes. */
   cacheBytesMax?: number;
   /** Truncate at the first bad record instead of refusing to open (default false). */
   repair?: boolean;

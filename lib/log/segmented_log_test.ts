@@ -256,7 +256,7 @@ describe("SegmentedLog", () => {
 
   test("serves reads beyond the cache from disk", async () => {
     const fs = new FaultFs();
-    const log = await openOn(fs, { cacheBytesMax: 500 });
+    const log = await openOn(fs, { cacheBytesMax: 1500 }); // about 7 entries of 40 B
     await log.append(makeEntries(1, 101, 1, 40));
     assert.equal(log.cachedEntries(1, 101), undefined);
     assert.ok(log.cachedEntries(95, 101) !== undefined);
