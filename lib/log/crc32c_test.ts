@@ -33,6 +33,23 @@ describe("crc32c", () => {
     }
   });
 
+  test("views at every alignment of their buffer, long enough for the word path", () => {
+    const backing = Uint8Array.from({ length: 1200 }, (_, i) => (i * 97 + 13) & 0xff);
+    for (let offset = 0; offset < 8; offset++) {
+      const view = backing.subarray(offset, offset + 1100);
+      for (let start = 0; start < 6; start++) {
+        for (const end of [start + 63, start + 64, start + 65, start + 200, 1099, 1100]) {
+          assert.equal(crc32c(view, 0, start, end), slowCrc32c(view.subarray(start, end)));
+        }
+      }
+    }
+    // Alternating buffers: the cached word view must follow the buffer.
+    const other = backing.slice();
+    other[500] = other[500]! ^ 1;
+    assert.notEqual(crc32c(backing, 0, 0, 1000), crc32c(other, 0, 0, 1000));
+    assert.equal(crc32c(backing, 0, 0, 1000), slowCrc32c(backing.subarray(0, 1000)));
+  });
+
   test("continues across chunks", () => {
     const bytes = text("The quick brown fox jumps over the lazy dog");
     const whole = crc32c(bytes);

@@ -256,7 +256,7 @@ export class SegmentedLog implements RaftLog {
   appendBuffered(entries: readonly LogEntry[]): void {
     this.#checkUsable();
     checkBatch(entries, this.#lastIndex, this.term(this.#lastIndex) ?? 0);
-    for (const entry of entries) this.#appendOne(entry);
+    if (!this.#appendToTail(entries)) { for (const entry of entries) this.#appendOne(entry); }
     this.#cache.evict(this.#writtenIndex + 1);
     this.#kick();
   }
@@ -365,6 +365,44 @@ export class SegmentedLog implements RaftLog {
 
   #tail(): Segment | undefined {
     return this.#segments[this.#segments.length - 1];
+  }
+
+  /**
+   * The common case in one go: the whole batch fits the open tail segment, so the write op,
+   * its buffer and the offset table are sized once and the records framed in a tight loop
+   * (per-entry segment and op lookups were a fifth of the CPU for 128-byte entries).
+   * Returns false, having done nothing, when the batch needs a new segment.
+   */
+  #appendToTail(entries: readonly LogEntry[]): boolean {
+    const tail = this.#tail();
+    if (tail === undefined || tail.sealed || entries.length === 0) return false;
+    let total = 0;
+    for (const entry of entries) total += recordBytes(entry);
+    if (tail.end + total > this.#segmentBytesMax) return false;
+    assert(tail.first + tail.count === entries[0]!.index, "appends go to the tail");
+    const op = this.#writeOp(tail, total);
+    let offsets = tail.offsets!;
+    while (tail.count + entries.length > offsets.length) offsets = growOffsets(offsets);
+    tail.offsets = offsets;
+    const buffer = op.buffer;
+    const view = op.view;
+    let at = op.length;
+    let end = tail.end;
+    let count = tail.count;
+    for (const entry of entries) {
+      const size = encodeRecord(buffer, view, at, entry);
+      at += size;
+      offsets[count++] = end;
+      end += size;
+      this.#runs.push(entry.index, entry.term);
+      this.#cache.push(entry);
+    }
+    op.length = at;
+    op.lastIndex = entries[entries.length - 1]!.index;
+    tail.count = count;
+    tail.end = end;
+    this.#lastIndex = op.lastIndex;
+    return true;
   }
 
   #appendOne(entry: LogEntry): void {
