@@ -273,7 +273,7 @@ async function crashAll(policy: SyncPolicy): Promise<number> {
 }
 
 describe("log crash safety", () => {
-  for (const policy of ["always", "never"] as const) {
+  for (const policy of ["always", "everysec", "never"] as const) {
     test(`sync "${policy}": every crash point and tear recovers a valid state`, async () => {
       const points = await crashAll(policy);
       console.log(`log crash test (${policy}): ${points} crash points exercised`);
