@@ -60,6 +60,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 interface Pending {
   term: number;
   done(outcome: Outcome): void;
+  /** The write's own `mutate`, run here in place of replaying the entry (see applyEntries). */
+  mutate: (() => unknown) | undefined;
 }
 
 /** The entry at a proposal's index was replaced by another leader's: the write did not happen. */
@@ -168,7 +170,7 @@ export class FrameworkApplier implements Applier {
       if (writes !== undefined && writes.inFlight > 0) return this.#orderedRead(respond);
       return this.#read(respond);
     }
-    return this.#write(cmd, respond, writes ?? this.#startTracking(key));
+    return this.#write(cmd, mutate, respond, writes ?? this.#startTracking(key));
   }
 
   #read<T>(respond: (result: T | undefined) => MaybePromise<void>): MaybePromise<undefined> {
@@ -209,6 +211,7 @@ export class FrameworkApplier implements Applier {
    */
   #write<T>(
     cmd: Command,
+    mutate: () => MaybePromise<T>,
     respond: (result: T | undefined) => MaybePromise<void>,
     writes: ConnectionWrites,
   ): Promise<T | undefined> {
@@ -237,13 +240,17 @@ export class FrameworkApplier implements Applier {
           } catch (error) {
             fail(error);
           }
-        });
+        }, mutate);
       });
     });
   }
 
   /** Calls `done` once the entry at `position` is applied here (at once if it already was). */
-  #await(position: LogPosition, done: (outcome: Outcome) => void): void {
+  #await(
+    position: LogPosition,
+    done: (outcome: Outcome) => void,
+    mutate?: () => unknown,
+  ): void {
     const slot = this.#recent[position.index % RECENT_MAX];
     const recent = slot?.index === position.index ? slot : undefined;
     if (recent !== undefined) {
@@ -258,7 +265,7 @@ export class FrameworkApplier implements Applier {
         error: new Error(`outcome of index ${position.index} is no longer known`),
       });
     } else {
-      this.#pending.set(position.index, { term: position.term, done });
+      this.#pending.set(position.index, { term: position.term, done, mutate });
     }
   }
 
@@ -285,8 +292,15 @@ export class FrameworkApplier implements Applier {
     for (const entry of entries) {
       let outcome: Outcome = OK_EMPTY;
       if (entry.type === 0 && entry.data.length > 0) {
+        // The node that received the write runs the `mutate` it was given (with the client's
+        // connection in its closure, as Finn does); every other node, and this one when the
+        // entry is not its own (another term's, or replayed after a restart), replays the
+        // entry through the machine with a null connection. Also skips a decode and dispatch.
+        const own = this.#pending.get(entry.index);
         try {
-          const value = this.#machine.command(this, null, createCommand(decodeCommand(entry.data)));
+          const value = own?.mutate !== undefined && own.term === entry.term
+            ? own.mutate()
+            : this.#machine.command(this, null, createCommand(decodeCommand(entry.data)));
           outcome = { ok: true, value: value instanceof Promise ? await value : value };
         } catch (error) {
           outcome = { ok: false, error };

@@ -7,8 +7,10 @@
  *    connected to.
  * 2. The machine calls `applier.apply(conn, cmd, mutate, respond)`:
  *    - with a `mutate` (a write): the command's bytes go through the Raft log; when the entry
- *      commits, every node calls `machine.command(applier, null, cmd)` again, which calls
- *      `apply(null, ...)`, which runs that node's `mutate()`. On the node the client is
+ *      commits, the node the client is connected to runs the `mutate` it was given (its closure
+ *      still holds `conn`), and every other node calls `machine.command(applier, null, cmd)`
+ *      again, which calls `apply(null, ...)`, which runs that node's `mutate()` (so does the
+ *      receiving node when it replays its log after a restart). On the node the client is
  *      connected to, `respond(result)` then runs with what `mutate` returned. An error thrown by
  *      `mutate` becomes the client's error reply (the entry stays committed: every node ran the
  *      same `mutate` and got the same error, so there is nothing to roll back);
@@ -18,7 +20,8 @@
  *    commands: diagnostics, local caches).
  *
  * `mutate` must be deterministic: it runs on every node, in log order, one at a time, and must
- * depend only on the machine's state and the command's arguments.
+ * depend only on the machine's state and the command's arguments (not on `conn`). It may keep
+ * views of `cmd.args` until it runs: the framework never reuses the bytes they point into.
  *
  * ## Snapshots and writes
  * `snapshot(writer)` is called between two applied entries. Applying is paused until the

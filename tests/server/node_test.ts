@@ -12,6 +12,15 @@ import type { OpenOptions } from "../../lib/server/options.ts";
 import { request } from "../../lib/server/request.ts";
 import { RespErrorReply, type RespReply } from "../../lib/resp/reply_decoder.ts";
 import { freePort, sleep } from "../_support/processes.ts";
+import type {
+  Applier,
+  Command,
+  Machine,
+  ReplyWriter,
+  SnapshotReader,
+  SnapshotWriter,
+} from "../../lib/server/machine.ts";
+import { UnknownCommandError } from "../../lib/server/reply_error.ts";
 
 const runtime = createRuntime();
 const text = (reply: RespReply | undefined): string =>
@@ -20,6 +29,25 @@ const text = (reply: RespReply | undefined): string =>
     : reply instanceof RespErrorReply
     ? `-${reply.message}`
     : String(reply);
+
+/** A counter that records, for each applied INCR, whether its mutate saw the client's conn. */
+class Recorder implements Machine {
+  value = 0;
+  readonly runs: ("own" | "replay")[] = [];
+  command(applier: Applier, conn: ReplyWriter | null, cmd: Command): unknown {
+    if (cmd.name !== "incr") throw new UnknownCommandError();
+    return applier.apply(conn, cmd, () => {
+      this.runs.push(conn === null ? "replay" : "own");
+      return ++this.value;
+    }, (value) => conn?.writeInt(value ?? 0));
+  }
+  async snapshot(writer: SnapshotWriter): Promise<void> {
+    await writer.write(String(this.value));
+  }
+  async restore(reader: SnapshotReader): Promise<void> {
+    this.value = Number(new TextDecoder().decode(await reader.readAll()));
+  }
+}
 
 async function start(options: Partial<OpenOptions> = {}): Promise<Node> {
   const port = await freePort();
@@ -168,6 +196,23 @@ describe("a node in one process", () => {
       assert.equal(closed.length, 1, "the accepted connection's close was reported");
     } finally {
       await node.close();
+    }
+  });
+
+  test("the receiving node runs the write's own mutate; the others replay it with a null conn", async () => {
+    const machines = [new Recorder(), new Recorder(), new Recorder()];
+    const first = await start({ machine: machines[0]! });
+    const second = await start({ machine: machines[1]!, join: first.id });
+    const third = await start({ machine: machines[2]!, join: first.id });
+    try {
+      for (let i = 0; i < 300 && first.membership().voters.length < 3; i++) await sleep(10);
+      assert.deepEqual(await call(first, ["INCR"], ["INCR"], ["INCR"]), ["1", "2", "3"]);
+      for (let i = 0; i < 200 && machines[2]!.value < 3; i++) await sleep(10);
+      assert.deepEqual(machines[0]!.runs, ["own", "own", "own"]);
+      assert.deepEqual(machines[1]!.runs, ["replay", "replay", "replay"]);
+      assert.deepEqual(machines[2]!.runs, ["replay", "replay", "replay"]);
+    } finally {
+      await Promise.all([first.close(), second.close(), third.close()]);
     }
   });
 
