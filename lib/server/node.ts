@@ -34,9 +34,10 @@ import { Snapshotter } from "./snapshotter.ts";
 import { StorageView } from "./storage_view.ts";
 import { Transport } from "./transport.ts";
 import { registerNodeCommands } from "./node_commands.ts";
-import { connectionState } from "./commands/_context.ts";
+import { argText, connectionState } from "./commands/_context.ts";
 import type { Conn } from "../resp/conn.ts";
 import { joinCluster } from "./join.ts";
+import { errorReplyText } from "./reply_error.ts";
 
 /** Finn's names for the roles, as `RAFTSTATE` reports them. */
 export type NodeState = "Leader" | "Follower" | "Candidate" | "Shutdown";
@@ -240,7 +241,8 @@ export class RaftServer implements Node {
             error,
           ),
       }),
-      onError: (error) => log.debug(`Connection error: ${describe(error)}`),
+      onError: (error) => log.debug(`Command or connection error: ${describe(error)}`),
+      errorReply: (error, command) => errorReplyText(error, settings.redirect, argText(command)),
     });
     log.notice(`Node ${this.id} listening on port ${this.port} (${settings.backend} backend)`);
     if (settings.clusterSecret === "") {

@@ -18,7 +18,6 @@ import { argText, connectionState } from "./commands/_context.ts";
 import { peerCommands } from "./commands/peer.ts";
 import { finnCommands, raftCommand } from "./commands/raft.ts";
 import type { RaftServer } from "./node.ts";
-import { writeErrorReply } from "./reply_error.ts";
 
 /** Commands an unauthenticated client may send. */
 const OPEN_COMMANDS = new Set(["auth", "quit", "raft.hello", "raft.auth", "raft.msg"]);
@@ -44,26 +43,22 @@ export function registerNodeCommands(server: RaftServer): void {
   table.fallback = guard(server, "", table.fallback);
 }
 
+/**
+ * The AUTH gate in front of every command. Errors a handler throws or rejects with are turned
+ * into replies (`-TRY`, `-MOVED`, Finn's texts) by the session, through `errorReply` (see
+ * `node.ts`): wrapping each call in a `catch` here cost a promise per write.
+ */
 function guard(server: RaftServer, name: string, handler: CommandHandler): CommandHandler {
-  const { redirect, auth } = server.settings;
-  const fail = (conn: Conn, args: Uint8Array[], error: unknown): void => {
-    conn.discard();
-    writeErrorReply(conn, error, redirect, argText(args[0]));
-  };
+  const { auth } = server.settings;
+  if (auth === undefined || OPEN_COMMANDS.has(name)) return handler;
   return (conn, args) => {
-    if (auth !== undefined && !OPEN_COMMANDS.has(name) && !connectionState(conn).authenticated) {
+    if (!connectionState(conn).authenticated) {
       if (!(name === "hello" && helloAuthenticates(auth, conn, args))) {
         conn.writeError("NOAUTH Authentication required.");
         return undefined;
       }
     }
-    try {
-      const result = handler(conn, args);
-      if (result instanceof Promise) return result.catch((error) => fail(conn, args, error));
-    } catch (error) {
-      fail(conn, args, error);
-    }
-    return undefined;
+    return handler(conn, args);
   };
 }
 

@@ -8,7 +8,6 @@
  */
 
 import { NotLeaderError } from "../errors.ts";
-import type { ReplyWriter } from "./machine.ts";
 
 /** How a node redirects clients to its leader. */
 export type RedirectMode = "try" | "moved";
@@ -83,14 +82,4 @@ export function errorReplyText(error: unknown, redirect: RedirectMode, command =
     .trim();
   // A message that starts with its own code (an upper-case word) goes as is, as Redis's do.
   return /^[A-Z][A-Z_-]*( |$)/.test(message) ? message : `ERR ${message || "unknown error"}`;
-}
-
-/** Writes `error` as a reply (see {@linkcode errorReplyText}). */
-export function writeErrorReply(
-  conn: ReplyWriter,
-  error: unknown,
-  redirect: RedirectMode,
-  command = "",
-): void {
-  conn.writeError(errorReplyText(error, redirect, command));
 }

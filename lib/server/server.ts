@@ -38,6 +38,11 @@ export interface ServeOptions {
   scheduleFlush?: (flush: () => void) => void;
   /** Told about handler exceptions and protocol errors, for logging. */
   onError?: (error: unknown, session: Session) => void;
+  /**
+   * The error reply (without the leading `-`) for a handler that threw or rejected with
+   * `error` while running `command` (its first argument). Default: `ERR <message>`.
+   */
+  errorReply?: (error: unknown, command: Uint8Array) => string;
   /** Told of each new connection before it is read; return false to close it at once. */
   onConnect?: (session: Session) => boolean;
   /** Told when a connection is gone, with the error that closed it, if any. */
@@ -80,6 +85,7 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     outputBytesMax: options.outputBytesMax ?? OUTPUT_BYTES_MAX_DEFAULT,
     inflightMax: options.inflightMax ?? INFLIGHT_MAX_DEFAULT,
     onError: options.onError,
+    errorReply: options.errorReply,
     onClose: (session: Session, error: unknown) => {
       sessions.delete(session);
       options.onDisconnect?.(session, error);

@@ -28,6 +28,8 @@ export interface SessionOptions {
   onError: ((error: unknown, session: Session) => void) | undefined;
   /** Told when the connection is gone, with the error that closed it, if any. */
   onClose: (session: Session, error: unknown) => void;
+  /** The error reply for a failed handler (default `ERR <message>`). */
+  errorReply?: ((error: unknown, command: Uint8Array) => string) | undefined;
 }
 
 /**
@@ -153,7 +155,7 @@ export class Session {
     try {
       result = handler(conn, args);
     } catch (error) {
-      this.#fail(conn, error);
+      this.#fail(conn, error, args);
       return;
     }
     if (result === undefined || typeof result.then !== "function") {
@@ -161,13 +163,13 @@ export class Session {
       return;
     }
     result.then(
-      () => this.#settled(conn, undefined),
-      (error: unknown) => this.#settled(conn, error ?? new Error("Rejected")),
+      () => this.#settled(conn, undefined, args),
+      (error: unknown) => this.#settled(conn, error ?? new Error("Rejected"), args),
     );
   }
 
-  #settled(conn: Conn, error: unknown): void {
-    if (error !== undefined) this.#fail(conn, error);
+  #settled(conn: Conn, error: unknown, args: Uint8Array[]): void {
+    if (error !== undefined) this.#fail(conn, error, args);
     else if (!conn.ended) conn.end();
     // A slot freed: requests held back by the in-flight bound may go on.
     if (!this.#stopped) this.#process();
@@ -178,7 +180,7 @@ export class Session {
    * A handler threw: its half-written reply becomes `-ERR message`. If part of it was already
    * sent, no reply can follow that the client would parse correctly: close the connection.
    */
-  #fail(conn: Conn, error: unknown): void {
+  #fail(conn: Conn, error: unknown, args: Uint8Array[]): void {
     this.#options.onError?.(error, this);
     if (conn.ended) return;
     if (!conn.discard()) {
@@ -186,8 +188,13 @@ export class Session {
       this.close();
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    conn.writeError(`ERR ${message.split("\n")[0]}`);
+    const custom = this.#options.errorReply;
+    if (custom !== undefined) {
+      conn.writeError(custom(error, args[0]!));
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      conn.writeError(`ERR ${message.split("\n")[0]}`);
+    }
     conn.end();
   }
 
