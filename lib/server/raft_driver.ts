@@ -6,7 +6,8 @@
  * Batching comes from the shape of the loop: while one pass awaits the disk, proposals and
  * messages keep arriving; the next pass takes all of them at once, so a busy node makes one log
  * write (and at high durability one fsync) per pass, not per command. The leader sends its
- * appends to followers before its own write, so replication runs in parallel with its fsync.
+ * appends to followers before its own write, so replication runs in parallel with its fsync,
+ * and applies what is already committed while it writes.
  *
  * @module
  */
@@ -137,10 +138,16 @@ export class RaftDriver {
     if (ready.softState) hooks.softState(ready.softState);
     if (ready.messages.length > 0) hooks.send(ready.messages);
     if (ready.snapshot.length > 0) await hooks.persistSnapshotChunks(ready.snapshot);
+    // Committed entries are applied while this pass's new entries are written, not after: they
+    // are durable on a quorum already and no later write can touch them. Waiting for the write
+    // first held every reply of one group commit back until the next group's fsync.
+    const applied = ready.committedEntries.length > 0
+      ? hooks.apply(ready.committedEntries)
+      : undefined;
     if (ready.entries.length > 0) await hooks.persistEntries(ready.entries);
     if (ready.hardState) await hooks.persistHardState(ready.hardState, ready.mustSync);
     if (ready.messagesAfterPersist.length > 0) hooks.send(ready.messagesAfterPersist);
-    if (ready.committedEntries.length > 0) await hooks.apply(ready.committedEntries);
+    if (applied !== undefined) await applied;
     if (ready.readStates.length > 0) hooks.reads(ready.readStates);
     this.#raft.advance();
   }
