@@ -15,6 +15,7 @@ import type { SnapshotReader, SnapshotWriter } from "../log/snapshot_store.ts";
 import type { RaftLog, SyncPolicy } from "../log/types.ts";
 import type { HardState, SnapshotMeta } from "../raft/types.ts";
 import type { Runtime } from "../runtime.ts";
+import { concatBytes } from "./_bytes.ts";
 import type { Logger } from "./logger.ts";
 import type { Level } from "./options.ts";
 
@@ -124,7 +125,7 @@ class MemorySnapshots implements SnapshotStorage {
       },
       commit: () => {
         this.#stored = this.#stored.filter((snapshot) => snapshot.meta.index !== meta.index);
-        this.#stored.push({ meta, data: concat(chunks) });
+        this.#stored.push({ meta, data: concatBytes(chunks) });
         this.#stored.sort((a, b) => a.meta.index - b.meta.index);
         if (this.#stored.length > 2) this.#stored.splice(0, this.#stored.length - 2);
         return Promise.resolve();
@@ -151,16 +152,4 @@ class MemorySnapshots implements SnapshotStorage {
       close: () => Promise.resolve(),
     });
   }
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const chunk of chunks) size += chunk.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

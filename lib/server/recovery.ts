@@ -8,6 +8,7 @@
 import type { SnapshotReader as StoredSnapshotReader } from "../log/snapshot_store.ts";
 import { decodeMembership } from "../raft/membership.ts";
 import type { MembershipRecord, SnapshotMeta } from "../raft/types.ts";
+import { concatBytes } from "./_bytes.ts";
 import type { Logger } from "./logger.ts";
 import type { Machine, SnapshotReader } from "./machine.ts";
 import type { NodeStorage, SnapshotStorage } from "./node_storage.ts";
@@ -101,18 +102,8 @@ export function machineReader(reader: StoredSnapshotReader): SnapshotReader {
     [Symbol.asyncIterator]: iterate,
     readAll: async () => {
       const chunks: Uint8Array[] = [];
-      let size = 0;
-      for await (const chunk of iterate()) {
-        chunks.push(chunk);
-        size += chunk.length;
-      }
-      const out = new Uint8Array(size);
-      let offset = 0;
-      for (const chunk of chunks) {
-        out.set(chunk, offset);
-        offset += chunk.length;
-      }
-      return out;
+      for await (const chunk of iterate()) chunks.push(chunk);
+      return concatBytes(chunks);
     },
   };
 }
