@@ -285,31 +285,54 @@ export class FrameworkApplier implements Applier {
   /**
    * Applies committed entries in order: normal entries go through `machine.command` with a
    * null connection; each settles the write waiting for it on this node, if any. Most machines
-   * answer synchronously: then there is no await, so a whole batch is applied (and its waiting
-   * writes released) in one go, and their replies leave together.
+   * answer synchronously: then the whole batch is applied (and its waiting writes released)
+   * before this returns, with no promise at all, and their replies leave together. An entry
+   * whose machine call returns a promise is awaited, and the rest of the batch follows it.
+   *
+   * @returns undefined when every entry was applied synchronously, else a promise.
    */
-  async applyEntries(entries: readonly Entry[]): Promise<void> {
-    for (const entry of entries) {
-      let outcome: Outcome = OK_EMPTY;
-      if (entry.type === 0 && entry.data.length > 0) {
-        // The node that received the write runs the `mutate` it was given (with the client's
-        // connection in its closure, as Finn does); every other node, and this one when the
-        // entry is not its own (another term's, or replayed after a restart), replays the
-        // entry through the machine with a null connection. Also skips a decode and dispatch.
-        const own = this.#pending.get(entry.index);
-        try {
-          const value = own?.mutate !== undefined && own.term === entry.term
-            ? own.mutate()
-            : this.#machine.command(this, null, createCommand(decodeCommand(entry.data)));
-          outcome = { ok: true, value: value instanceof Promise ? await value : value };
-        } catch (error) {
-          outcome = { ok: false, error };
-        }
+  applyEntries(entries: readonly Entry[], from = 0): Promise<void> | undefined {
+    for (let i = from; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.type !== 0 || entry.data.length === 0) {
+        this.#finishEntry(entry, OK_EMPTY);
+        continue;
       }
-      this.#applied = entry.index;
-      this.#remember(entry, outcome);
-      this.#settle(entry, outcome);
+      let value: unknown;
+      try {
+        value = this.#run(entry);
+      } catch (error) {
+        this.#finishEntry(entry, { ok: false, error });
+        continue;
+      }
+      if (value instanceof Promise) {
+        return value.then(
+          (resolved) => this.#finishEntry(entry, { ok: true, value: resolved }),
+          (error) => this.#finishEntry(entry, { ok: false, error }),
+        ).then(() => this.applyEntries(entries, i + 1));
+      }
+      this.#finishEntry(entry, { ok: true, value });
     }
+    return undefined;
+  }
+
+  /**
+   * The node that received the write runs the `mutate` it was given (with the client's
+   * connection in its closure, as Finn does); every other node, and this one when the entry is
+   * not its own (another term's, or replayed after a restart), replays the entry through the
+   * machine with a null connection. Also skips a decode and dispatch.
+   */
+  #run(entry: Entry): unknown {
+    const own = this.#pending.get(entry.index);
+    return own?.mutate !== undefined && own.term === entry.term
+      ? own.mutate()
+      : this.#machine.command(this, null, createCommand(decodeCommand(entry.data)));
+  }
+
+  #finishEntry(entry: Entry, outcome: Outcome): void {
+    this.#applied = entry.index;
+    this.#remember(entry, outcome);
+    this.#settle(entry, outcome);
   }
 
   /** Keeps the last outcomes, so a waiter that registers late still learns its result. */

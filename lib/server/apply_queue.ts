@@ -11,8 +11,8 @@ import type { Entry } from "../raft/types.ts";
 
 /** Options for {@linkcode ApplyQueue}. */
 export interface ApplyQueueOptions {
-  /** Applies one batch, in order. */
-  apply(entries: Entry[]): Promise<void>;
+  /** Applies one batch, in order: undefined when done synchronously, else a promise. */
+  apply(entries: Entry[]): Promise<void> | undefined;
   /** An apply failed: the machine's state can no longer be trusted. */
   failed(error: unknown): void;
   /** Entries waiting before `push` makes the caller wait (default 65,536). */
@@ -53,13 +53,17 @@ export class ApplyQueue {
     return this.#waiting;
   }
 
-  /** Queues a batch; resolves at once unless the queue is over its bound. */
-  push(entries: Entry[]): Promise<void> {
-    if (this.#failed) return Promise.resolve();
+  /**
+   * Queues a batch. When nothing else is queued and applying finishes synchronously (the
+   * common case), the batch is applied before `push` returns. Returns undefined unless the
+   * queue is over its bound; then a promise that resolves once there is room.
+   */
+  push(entries: Entry[]): Promise<void> | undefined {
+    if (this.#failed) return undefined;
     this.#batches.push(entries);
     this.#waiting += entries.length;
-    if (!this.#running) void this.#run();
-    if (this.#waiting <= this.#options.waitingMax) return Promise.resolve();
+    if (!this.#running) this.#run();
+    if (this.#waiting <= this.#options.waitingMax) return undefined;
     return new Promise((resolve) => this.#space.push(resolve));
   }
 
@@ -94,28 +98,53 @@ export class ApplyQueue {
     return this.#applying;
   }
 
-  async #run(): Promise<void> {
+  /**
+   * Applies queued batches in order. Synchronous batches run in this call; the first that
+   * returns a promise (or a pause) continues the run when it settles.
+   */
+  #run(): void {
     this.#running = true;
     try {
       while (this.#batches.length > 0 && !this.#failed) {
-        if (this.#pauses > 0) await new Promise<void>((resolve) => this.#resumed.push(resolve));
-        const batch = this.#batches.shift();
-        if (batch === undefined) break;
-        this.#applying = this.#options.apply(batch);
-        await this.#applying;
-        this.#waiting -= batch.length;
-        if (this.#waiting <= this.#options.waitingMax) {
-          for (const resolve of this.#space.splice(0)) resolve();
+        if (this.#pauses > 0) {
+          new Promise<void>((resolve) => this.#resumed.push(resolve)).then(() => this.#run());
+          return;
         }
+        const batch = this.#batches.shift()!;
+        const applying = this.#options.apply(batch);
+        if (applying !== undefined) {
+          this.#applying = applying;
+          applying.then(() => {
+            this.#batchDone(batch);
+            this.#run();
+          }, (error) => this.#fail(error));
+          return;
+        }
+        this.#batchDone(batch);
       }
     } catch (error) {
-      this.#failed = true;
-      this.#options.failed(error);
-    } finally {
-      this.#applying = Promise.resolve();
-      this.#running = false;
-      for (const resolve of this.#drained.splice(0)) resolve();
+      return this.#fail(error);
+    }
+    this.#stopRunning();
+  }
+
+  #batchDone(batch: Entry[]): void {
+    this.#waiting -= batch.length;
+    if (this.#waiting <= this.#options.waitingMax) {
       for (const resolve of this.#space.splice(0)) resolve();
     }
+  }
+
+  #fail(error: unknown): void {
+    this.#failed = true;
+    this.#options.failed(error);
+    this.#stopRunning();
+  }
+
+  #stopRunning(): void {
+    this.#applying = Promise.resolve();
+    this.#running = false;
+    for (const resolve of this.#drained.splice(0)) resolve();
+    for (const resolve of this.#space.splice(0)) resolve();
   }
 }

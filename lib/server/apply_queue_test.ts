@@ -7,6 +7,57 @@ const entry = (index: number): Entry => ({ index, term: 1, type: 0, data: new Ui
 const later = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
 describe("ApplyQueue", () => {
+  test("a synchronous batch is applied before push returns; push returns nothing", () => {
+    const applied: number[] = [];
+    const queue = new ApplyQueue({
+      apply: (entries) => {
+        applied.push(...entries.map((e) => e.index));
+        return undefined;
+      },
+      failed: (error) => assert.fail(String(error)),
+    });
+    assert.equal(queue.push([entry(1), entry(2)]), undefined);
+    assert.deepEqual(applied, [1, 2]);
+    assert.equal(queue.waiting, 0);
+  });
+
+  test("a batch pushed while an async one runs waits for it, then follows in order", async () => {
+    const applied: number[] = [];
+    let release!: () => void;
+    const queue = new ApplyQueue({
+      apply: (entries) => {
+        if (entries[0]!.index === 1) {
+          return new Promise<void>((resolve) => (release = resolve)).then(() => {
+            applied.push(1);
+          });
+        }
+        applied.push(...entries.map((e) => e.index));
+        return undefined;
+      },
+      failed: (error) => assert.fail(String(error)),
+    });
+    queue.push([entry(1)]);
+    queue.push([entry(2)]);
+    assert.deepEqual(applied, []);
+    release();
+    await queue.drained();
+    assert.deepEqual(applied, [1, 2]);
+  });
+
+  test("a batch that throws synchronously fails the queue", () => {
+    const failures: unknown[] = [];
+    const queue = new ApplyQueue({
+      apply: () => {
+        throw new Error("machine broke");
+      },
+      failed: (error) => void failures.push(error),
+    });
+    queue.push([entry(1)]);
+    assert.equal(failures.length, 1);
+    queue.push([entry(2)]);
+    assert.equal(failures.length, 1, "a failed queue applies nothing more");
+  });
+
   test("applies batches in order, one at a time", async () => {
     const applied: number[] = [];
     let concurrent = 0;
@@ -54,7 +105,7 @@ describe("ApplyQueue", () => {
     });
     await queue.push([entry(1), entry(2)]);
     let pushed = false;
-    const third = queue.push([entry(3)]).then(() => (pushed = true));
+    const third = queue.push([entry(3)])!.then(() => (pushed = true));
     await later();
     assert.equal(pushed, false);
     unblock();

@@ -15,6 +15,16 @@
 export interface FlushScheduler {
   /** Asks for `flush` to run in the next macrotask (once per request). */
   schedule(flush: () => void): void;
+  /**
+   * Holds flushes asked for from now on until {@linkcode FlushScheduler.release}: the Raft loop
+   * applies a batch of writes synchronously, and their replies leave together right after it.
+   */
+  hold(): void;
+  /**
+   * Runs the held flushes in a microtask: after the promise reactions the batch set off (the
+   * replies those complete), before any I/O, and without the cost of a macrotask message.
+   */
+  release(): void;
   /** Releases the channel (it would otherwise keep the process alive). */
   close(): void;
 }
@@ -33,17 +43,35 @@ export interface FlushScheduler {
 export function createFlushScheduler(): FlushScheduler {
   let pending: (() => void)[] = [];
   let closed = false;
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => {
+  /** Flushes are held (no message posted) while this is true. */
+  let held = false;
+  /** A message is posted, or a release microtask queued, for the pending flushes. */
+  let coming = false;
+  const runPending = () => {
+    coming = false;
     const run = pending;
     pending = [];
     for (const flush of run) flush();
   };
+  const channel = new MessageChannel();
+  channel.port1.onmessage = runPending;
   return {
     schedule: (flush) => {
       if (closed) return flush();
       pending.push(flush);
-      if (pending.length === 1) channel.port2.postMessage(0);
+      if (coming || held) return;
+      coming = true;
+      channel.port2.postMessage(0);
+    },
+    hold: () => {
+      held = true;
+    },
+    release: () => {
+      if (!held) return;
+      held = false;
+      if (pending.length === 0 || coming) return;
+      coming = true;
+      queueMicrotask(runPending);
     },
     close: () => {
       closed = true;

@@ -25,6 +25,7 @@ import { type OpenOptions, type ResolvedOptions, resolveOptions } from "./option
 import { Proposer } from "./proposer.ts";
 import type { LogPosition, Placed } from "./applier.ts";
 import { ApplyQueue } from "./apply_queue.ts";
+import { afterIo } from "./_after_io.ts";
 import { RaftDriver } from "./raft_driver.ts";
 import { ReadBatcher } from "./read_batcher.ts";
 import { recoverState } from "./recovery.ts";
@@ -209,11 +210,7 @@ export class RaftServer implements Node {
       schedule: () => this.#driver.schedule(),
     });
     this.#applyQueue = new ApplyQueue({
-      apply: async (entries) => {
-        await this.applier.applyEntries(entries);
-        this.reads.applied(this.applier.applied);
-        this.#afterApply(entries);
-      },
+      apply: (entries) => this.#applyBatch(entries),
       failed: (error) => this.#fail(error),
     });
     this.#snapshotter = new Snapshotter({
@@ -223,7 +220,7 @@ export class RaftServer implements Node {
       recovered,
       initialMembership: this.raft.membership(),
     });
-    this.#driver = new RaftDriver({ raft: this.raft, hooks: this.#hooks() });
+    this.#driver = new RaftDriver({ raft: this.raft, hooks: this.#hooks(), defer: afterIo });
     registerNodeCommands(this);
     this.#server = await serve(this.runtime, {
       hostname: settings.bind.hostname,
@@ -494,19 +491,21 @@ export class RaftServer implements Node {
     return {
       beforePass: () => this.#proposer.flush(),
       send: (messages: Parameters<Transport["send"]>[0]) => this.#transport.send(messages),
-      persistEntries: async (entries: Entry[]) => {
+      persistEntries: (entries: Entry[]) => {
         const log = this.storage.log;
         const first = entries[0]!.index;
-        if (first <= log.lastIndex()) await log.truncateBack(first - 1);
-        await log.append(entries);
+        if (first <= log.lastIndex()) {
+          return log.truncateBack(first - 1).then(() => log.append(entries));
+        }
+        return log.append(entries);
       },
-      persistHardState: async (state: HardState) => {
+      persistHardState: (state: HardState) => {
         const saved = this.storage.hardState();
         // Only a new term or vote must be durable before we answer (a lost vote could elect two
         // leaders). The commit index is a hint: rewriting the file (temp file, fsync, rename,
         // fsync of the directory) for it on every pass would cost more than the entries do.
-        if (state.term === saved.term && state.vote === saved.vote) return;
-        await this.storage.saveHardState(state);
+        if (state.term === saved.term && state.vote === saved.vote) return undefined;
+        return this.storage.saveHardState(state);
       },
       persistSnapshotChunks: (chunks: SnapshotChunk[]) => this.#snapshotter.receive(chunks),
       apply: (entries: Entry[]) => this.#applyQueue.push(entries),
@@ -518,7 +517,33 @@ export class RaftServer implements Node {
     };
   }
 
+  /**
+   * Applies a batch through the machine. The replies it completes are held and leave together
+   * in one flush per connection right after it, in a microtask (not a macrotask message).
+   */
+  #applyBatch(entries: Entry[]): Promise<void> | undefined {
+    this.#flushes.hold();
+    let applying: Promise<void> | undefined;
+    try {
+      applying = this.applier.applyEntries(entries);
+    } finally {
+      if (applying === undefined) this.#flushes.release();
+    }
+    if (applying === undefined) {
+      this.#afterApply(entries);
+      return undefined;
+    }
+    return applying.then(() => {
+      this.#flushes.release();
+      this.#afterApply(entries);
+    }, (error) => {
+      this.#flushes.release();
+      throw error;
+    });
+  }
+
   #afterApply(entries: readonly Entry[]): void {
+    this.reads.applied(this.applier.applied);
     this.#snapshotter.noteApplied(entries);
     if (entries.some((entry) => entry.type === 2)) {
       const membership = this.raft.membership();

@@ -14,10 +14,17 @@
 
 import type { Message } from "../raft/messages.ts";
 import type { RaftNode } from "../raft/node.ts";
-import type { ReadState, SoftState } from "../raft/ready.ts";
+import type { ReadState, Ready, SoftState } from "../raft/ready.ts";
 import type { Entry, HardState, SnapshotChunk } from "../raft/types.ts";
 
-/** What the driver does with each part of a Ready. All may be async except `send`. */
+/** A hook's result: undefined when it finished synchronously, else a promise to wait for. */
+export type HookResult = Promise<void> | undefined;
+
+/**
+ * What the driver does with each part of a Ready. All may be async except `send`; a hook that
+ * finished synchronously returns undefined, and a pass whose hooks all did so runs without a
+ * single await (see {@linkcode RaftDriver}).
+ */
 export interface RaftDriverHooks {
   /**
    * Runs before each pass: hands everything proposed since the last pass to the core at once,
@@ -30,13 +37,13 @@ export interface RaftDriverHooks {
    * Persists entries: entries[0] may overwrite a conflicting suffix, so the log is truncated
    * after `entries[0].index - 1` first. Resolves as the durability level promises.
    */
-  persistEntries(entries: Entry[]): Promise<void>;
+  persistEntries(entries: Entry[]): HookResult;
   /** Persists a new term and vote durably (always fsynced: a lost vote could elect two leaders). */
-  persistHardState(state: HardState, mustSync: boolean): Promise<void>;
+  persistHardState(state: HardState, mustSync: boolean): HookResult;
   /** Writes incoming snapshot chunks; on the one with `done`, installs the snapshot. */
-  persistSnapshotChunks(chunks: SnapshotChunk[]): Promise<void>;
+  persistSnapshotChunks(chunks: SnapshotChunk[]): HookResult;
   /** Applies committed entries, in order. */
-  apply(entries: Entry[]): Promise<void>;
+  apply(entries: Entry[]): HookResult;
   /** Confirmed reads: each may be served once the machine has applied its index. */
   reads(readStates: ReadState[]): void;
   /** Role, leader or term changed. */
@@ -51,6 +58,11 @@ export interface RaftDriverOptions {
   raft: RaftNode;
   /** What to do with each Ready. */
   hooks: RaftDriverHooks;
+  /**
+   * Starts a scheduled run (default `queueMicrotask`). The node passes `afterIo`, so that
+   * everything read in one event-loop turn shares a pass.
+   */
+  defer?: (run: () => void) => void;
 }
 
 /**
@@ -66,6 +78,8 @@ export interface RaftDriverOptions {
 export class RaftDriver {
   readonly #raft: RaftNode;
   readonly #hooks: RaftDriverHooks;
+  readonly #defer: (run: () => void) => void;
+  readonly #run = (): void => this.#runPasses();
   #running = false;
   #again = false;
   #stopped = false;
@@ -80,6 +94,7 @@ export class RaftDriver {
   constructor(options: RaftDriverOptions) {
     this.#raft = options.raft;
     this.#hooks = options.hooks;
+    this.#defer = options.defer ?? queueMicrotask;
   }
 
   /** Ready passes run so far (for stats). */
@@ -89,7 +104,7 @@ export class RaftDriver {
 
   /**
    * Asks for a pass. Cheap and idempotent: calls made while a pass runs fold into the next one.
-   * The pass starts in a microtask, so every call made in the current task shares it.
+   * The pass starts when `defer` runs it, so every call made before then shares it.
    */
   schedule(): void {
     if (this.#stopped) return;
@@ -98,7 +113,7 @@ export class RaftDriver {
       return;
     }
     this.#running = true;
-    queueMicrotask(() => void this.#run());
+    this.#defer(this.#run);
   }
 
   /** Resolves once no pass is running or pending. */
@@ -112,42 +127,102 @@ export class RaftDriver {
     this.#stopped = true;
   }
 
-  async #run(): Promise<void> {
+  /**
+   * Runs passes until the core has no work. Passes whose hooks all finish synchronously (no
+   * fsync to wait for, nothing to read from disk) run back to back in this call: at durability
+   * low and medium a write costs no promise in the loop. The first pass that must wait hands the
+   * rest of the run to a promise continuation.
+   */
+  #runPasses(): void {
     try {
       do {
         this.#again = false;
         while (!this.#stopped) {
           this.#hooks.beforePass();
           if (!this.#raft.hasReady()) break;
-          await this.#pass();
+          const waiting = this.#pass();
+          if (waiting !== undefined) {
+            waiting.then(this.#run, (error) => this.#finish(error));
+            return;
+          }
         }
       } while (this.#again && !this.#stopped);
     } catch (error) {
-      this.#stopped = true;
-      this.#hooks.failed(error);
-    } finally {
-      this.#running = false;
-      for (const resolve of this.#idle.splice(0)) resolve();
+      return this.#finish(error);
     }
+    this.#finish(undefined);
   }
 
-  async #pass(): Promise<void> {
+  #finish(error: unknown): void {
+    if (error !== undefined) {
+      this.#stopped = true;
+      this.#hooks.failed(error);
+    }
+    this.#running = false;
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** One Ready pass; a promise when some hook must be waited for. */
+  #pass(): Promise<void> | undefined {
     const ready = this.#raft.ready();
     const hooks = this.#hooks;
     this.#passes++;
     if (ready.softState) hooks.softState(ready.softState);
     if (ready.messages.length > 0) hooks.send(ready.messages);
-    if (ready.snapshot.length > 0) await hooks.persistSnapshotChunks(ready.snapshot);
+    if (ready.snapshot.length > 0) {
+      const persisted = hooks.persistSnapshotChunks(ready.snapshot);
+      if (persisted !== undefined) return persisted.then(() => this.#persistAndFinish(ready));
+    }
+    return this.#persistAndFinish(ready);
+  }
+
+  #persistAndFinish(ready: Ready): Promise<void> | undefined {
+    const hooks = this.#hooks;
     // Committed entries are applied while this pass's new entries are written, not after: they
     // are durable on a quorum already and no later write can touch them. Waiting for the write
     // first held every reply of one group commit back until the next group's fsync.
     const applied = ready.committedEntries.length > 0
       ? hooks.apply(ready.committedEntries)
       : undefined;
-    if (ready.entries.length > 0) await hooks.persistEntries(ready.entries);
-    if (ready.hardState) await hooks.persistHardState(ready.hardState, ready.mustSync);
-    if (ready.messagesAfterPersist.length > 0) hooks.send(ready.messagesAfterPersist);
-    if (applied !== undefined) await applied;
+    const persisted = ready.entries.length > 0 ? hooks.persistEntries(ready.entries) : undefined;
+    if (persisted !== undefined) return this.#finishAfter(ready, persisted, applied);
+    if (ready.hardState) {
+      const saved = hooks.persistHardState(ready.hardState, ready.mustSync);
+      if (saved !== undefined) return this.#finishAfter(ready, saved, applied, true);
+    }
+    if (applied !== undefined) return this.#finishAfter(ready, undefined, applied, true);
+    this.#complete(ready);
+    return undefined;
+  }
+
+  /** The rest of a pass once something had to be waited for. */
+  async #finishAfter(
+    ready: Ready,
+    persisted: Promise<void> | undefined,
+    applied: Promise<void> | undefined,
+    hardStateDone = false,
+  ): Promise<void> {
+    if (persisted !== undefined) await persisted;
+    if (ready.hardState && !hardStateDone) {
+      await this.#hooks.persistHardState(ready.hardState, ready.mustSync);
+    }
+    if (applied !== undefined) {
+      // The write and the apply run side by side; what waited for the write leaves first.
+      this.#sendAfterPersist(ready);
+      await applied;
+      return this.#complete(ready, false);
+    }
+    this.#complete(ready);
+  }
+
+  #sendAfterPersist(ready: Ready): void {
+    if (ready.messagesAfterPersist.length > 0) this.#hooks.send(ready.messagesAfterPersist);
+  }
+
+  /** Sends what waited for the persist, serves confirmed reads, acknowledges the Ready. */
+  #complete(ready: Ready, sendAfterPersist = true): void {
+    const hooks = this.#hooks;
+    if (sendAfterPersist) this.#sendAfterPersist(ready);
     if (ready.readStates.length > 0) hooks.reads(ready.readStates);
     this.#raft.advance();
   }
