@@ -605,9 +605,25 @@ export class RaftNode {
   #tickElection(): void {
     assert(this.#role !== "leader", "a leader runs no election timer");
     this.#electionElapsed++;
-    if (!this.#promotable() || this.#electionElapsed < this.#electionTimeout) return;
+    if (!this.#promotable()) return;
+    if (this.#electionElapsed < this.#electionTimeout && !this.#mayCampaignAtOnce()) return;
     this.#electionElapsed = 0;
     this.#campaign(this.#config.preVote ? "preVote" : "vote", "");
+  }
+
+  /**
+   * The only voter needs nobody's vote, so it need not wait a randomized timeout to avoid split
+   * votes: it campaigns as soon as no leader's lease can hold, that is once it is out of the
+   * lease window itself (a leader it heard from, or may have heard from before a restart, might
+   * still serve lease reads: the simulator found a stale read when a follower left alone by an
+   * uncommitted removal of the leader campaigned at once), or at once if it never took a term.
+   * A one-node cluster then serves within a tick of its first start.
+   */
+  #mayCampaignAtOnce(): boolean {
+    const voters = this.#membership.voters;
+    if (voters.length !== 1 || voters[0] !== this.#id) return false;
+    const neverPromised = this.#term === 0 && this.#log.lastIndex() === 0;
+    return neverPromised || !this.#inLease();
   }
 
   #tickLeader(): void {

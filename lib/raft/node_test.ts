@@ -55,6 +55,28 @@ function appendAck(from: string, to: string, term: number, index: number): Messa
 }
 
 describe("commit rule (Figure 8)", () => {
+  test("a fresh only voter campaigns on its first tick; one of several waits its timeout", () => {
+    const alone = nodeWith("s1", [], 0, ["s1"]);
+    alone.tick();
+    assert.equal(alone.softState().role, "leader");
+    const many = nodeWith("s1", [], 0, ["s1", "s2", "s3"]);
+    many.tick();
+    assert.equal(many.softState().role, "follower");
+    for (let i = 0; i < 20; i++) many.tick();
+    assert.notEqual(many.softState().role, "follower");
+  });
+
+  test("an only voter that may be inside a leader's lease waits it out first", () => {
+    // Restarted with a term: it may have acknowledged a leader just before, so it waits one
+    // election timeout (10 ticks), not a randomized one.
+    const restarted = nodeWith("s1", [entry(1, 1)], 1, ["s1"]);
+    for (let i = 0; i < 9; i++) restarted.tick();
+    assert.equal(restarted.softState().role, "follower");
+    restarted.tick();
+    restarted.tick();
+    assert.equal(restarted.softState().role, "leader");
+  });
+
   test("an entry of an earlier term is not committed by counting replicas", () => {
     const node = nodeWith("s1", [entry(1, 1), entry(2, 2)], 3);
     makeLeader(node, FIVE);

@@ -23,22 +23,35 @@ export interface LogPosition {
   term: number;
 }
 
-/** Called once a proposal is placed in the log, or refused. */
-export type Placed = (error: unknown, position: LogPosition | undefined) => void;
+/**
+ * Learns where a proposal landed in the log, or why it was refused. An object rather than a
+ * callback: the applier's per-write record is its own waiter, so a write allocates no closure
+ * for this.
+ */
+export interface ProposalWaiter {
+  /** Called once: with no error and the entry's index and term, or with the refusal. */
+  placed(error: unknown, index: number, term: number): void;
+}
+
+/** The writes of one connection that have not finished yet. */
+export interface ConnectionWrites {
+  /** Writes proposed and not yet answered. */
+  writesInFlight: number;
+}
 
 /** The node-side services an applier needs. */
 export interface ApplierHost {
-  /** Proposes a command's arguments; `placed` is called once with its log position or an error. */
-  propose(args: readonly Uint8Array[], placed: Placed): void;
+  /** Proposes a command's arguments; `waiter` learns its log position or an error. */
+  propose(args: readonly Uint8Array[], waiter: ProposalWaiter): void;
   /** Proposes an empty entry (a position in the log that no machine sees). */
-  proposeEmpty(placed: Placed): void;
+  proposeEmpty(waiter: ProposalWaiter): void;
   /** True when a read may be served right now (no round trip needed). */
   readNow(): boolean;
   /**
-   * An object standing for the client connection `conn` belongs to (the same for every command
-   * on it), so that a read waits for the writes sent before it on the same connection.
+   * The write counter of the client connection `conn` belongs to (the same object for every
+   * command on it), so that a read waits for the writes sent before it on the same connection.
    */
-  connectionKey(conn: ReplyWriter): object;
+  connectionWrites(conn: ReplyWriter): ConnectionWrites;
   /**
    * Resolves when a read may be served under the consistency level; rejects with a
    * `NotLeaderError` when this node may not serve it.
@@ -48,20 +61,14 @@ export interface ApplierHost {
   log: Logger;
 }
 
-/** The writes of one connection that have not finished yet. */
-interface ConnectionWrites {
-  inFlight: number;
-}
-
-/** What applying one entry gave. */
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/** A write waiting for its entry to be applied on this node. */
-interface Pending {
+/** Something waiting for the entry at one index to be applied on this node. */
+interface EntryWaiter {
+  index: number;
   term: number;
-  done(outcome: Outcome): void;
-  /** The write's own `mutate`, run here in place of replaying the entry (see applyEntries). */
+  /** A write's own `mutate`, run here in place of replaying the entry (see applyEntries). */
   mutate: (() => unknown) | undefined;
+  /** The entry was applied (`ok` with what it returned) or failed (`value` is the error). */
+  applied(ok: boolean, value: unknown): void;
 }
 
 /** The entry at a proposal's index was replaced by another leader's: the write did not happen. */
@@ -80,26 +87,155 @@ export class ProposalLostError extends Error {
 /** Outcomes remembered for waiters that register after their entry was applied. */
 const RECENT_MAX = 4096;
 
-/** The outcome of an entry the machine does not see (no-op, membership, barrier). */
-const OK_EMPTY: Outcome = { ok: true, value: undefined };
+/** One remembered outcome, in a ring slot reused for later indices. */
+interface Recent {
+  index: number;
+  term: number;
+  ok: boolean;
+  value: unknown;
+}
 
 /**
- * The command name in lower case. Names are short ASCII: a byte loop beats TextDecoder here.
+ * The command name in lower case. Names are short ASCII: a byte loop beats TextDecoder here,
+ * and the names seen recently are kept, so the common commands allocate no string at all.
  */
 function commandName(arg: Uint8Array | undefined): string {
   if (arg === undefined) return "";
   if (arg.length > 32) return new TextDecoder().decode(arg).toLowerCase();
+  let hash = arg.length;
+  for (let i = 0; i < arg.length; i++) hash = (hash * 31 + (arg[i]! | 0x20)) >>> 0;
+  const slot = hash & (NAME_CACHE_SIZE - 1);
+  const cached = nameCache[slot];
+  if (cached !== undefined && sameName(cached, arg)) return cached;
   let name = "";
   for (let i = 0; i < arg.length; i++) {
     const byte = arg[i]!;
     name += String.fromCharCode(byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
   }
+  nameCache[slot] = name;
   return name;
+}
+
+const NAME_CACHE_SIZE = 256;
+const nameCache: (string | undefined)[] = new Array(NAME_CACHE_SIZE);
+
+/** True when `name` (lower case) is `arg` ignoring ASCII case. */
+function sameName(name: string, arg: Uint8Array): boolean {
+  if (name.length !== arg.length) return false;
+  for (let i = 0; i < arg.length; i++) {
+    const byte = arg[i]!;
+    if (name.charCodeAt(i) !== (byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte)) return false;
+  }
+  return true;
 }
 
 /** Builds a {@linkcode Command} from arguments. */
 export function createCommand(args: readonly Uint8Array[]): Command {
   return { args, name: commandName(args[0]) };
+}
+
+/**
+ * A promise's resolving functions, taken by one shared executor: `new Promise(capture)` then
+ * reads them from here, so making a write's promise allocates no executor closure.
+ */
+let capturedResolve: (value: unknown) => void = () => {};
+let capturedReject: (error: unknown) => void = () => {};
+const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
+  capturedResolve = resolve;
+  capturedReject = reject;
+};
+
+/**
+ * One client write from proposal to reply, in one object: the proposer's waiter, the entry's
+ * waiter, and the resolving functions of the promise the session waits on. (A promise, three
+ * closures, a position and a waiter record each per write before; the allocations showed in
+ * garbage collection at pipeline depth 16.)
+ */
+class PendingWrite<T> implements ProposalWaiter, EntryWaiter {
+  index = 0;
+  term = 0;
+  readonly #applier: FrameworkApplier;
+  readonly #writes: ConnectionWrites;
+  readonly mutate: () => unknown;
+  readonly #respond: (result: T | undefined) => MaybePromise<void>;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(
+    applier: FrameworkApplier,
+    writes: ConnectionWrites,
+    mutate: () => unknown,
+    respond: (result: T | undefined) => MaybePromise<void>,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#applier = applier;
+    this.#writes = writes;
+    this.mutate = mutate;
+    this.#respond = respond;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  placed(error: unknown, index: number, term: number): void {
+    if (error !== undefined) return this.#fail(error);
+    this.index = index;
+    this.term = term;
+    this.#applier.wait(this);
+  }
+
+  /**
+   * Answers the write. `writesInFlight` counts it until its reply is written (decremented right
+   * here, not in a `then`).
+   */
+  applied(ok: boolean, value: unknown): void {
+    if (!ok) return this.#fail(value);
+    try {
+      const responded = this.#respond(value as T);
+      if (responded instanceof Promise) {
+        responded.then(() => this.#done(value), (error) => this.#fail(error));
+      } else {
+        this.#done(value);
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #done(value: unknown): void {
+    this.#writes.writesInFlight--;
+    this.#resolve(value);
+  }
+
+  #fail(error: unknown): void {
+    this.#writes.writesInFlight--;
+    this.#reject(error);
+  }
+}
+
+/** A waiter from callbacks, for the less travelled paths (ordered reads, `waitFor`). */
+class CallbackWaiter implements ProposalWaiter, EntryWaiter {
+  index = 0;
+  term = 0;
+  readonly mutate = undefined;
+  readonly #applier: FrameworkApplier;
+  readonly #applied: (ok: boolean, value: unknown) => void;
+
+  constructor(applier: FrameworkApplier, applied: (ok: boolean, value: unknown) => void) {
+    this.#applier = applier;
+    this.#applied = applied;
+  }
+
+  placed(error: unknown, index: number, term: number): void {
+    if (error !== undefined) return this.#applied(false, error);
+    this.index = index;
+    this.term = term;
+    this.#applier.wait(this);
+  }
+
+  applied(ok: boolean, value: unknown): void {
+    this.#applied(ok, value);
+  }
 }
 
 /**
@@ -115,12 +251,9 @@ export function createCommand(args: readonly Uint8Array[]): Command {
 export class FrameworkApplier implements Applier {
   readonly #machine: Machine;
   readonly #host: ApplierHost;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new Map<number, EntryWaiter>();
   /** The last RECENT_MAX outcomes, in a ring indexed by log index (no map churn per entry). */
-  readonly #recent: ({ index: number; term: number; outcome: Outcome } | undefined)[] = new Array(
-    RECENT_MAX,
-  );
-  readonly #writes = new WeakMap<object, ConnectionWrites>();
+  readonly #recent: (Recent | undefined)[] = new Array(RECENT_MAX);
   #applied = 0;
 
   /**
@@ -161,16 +294,19 @@ export class FrameworkApplier implements Applier {
   ): MaybePromise<T | undefined> {
     // Replaying a committed entry: this is where the write happens, on every node.
     if (conn === null) return mutate === null ? undefined : mutate();
-    const key = this.#host.connectionKey(conn);
-    const writes = this.#writes.get(key);
+    const writes = this.#host.connectionWrites(conn);
     if (mutate === null) {
       // After writes still in flight on this connection, the read takes its own place in the
       // log (an empty entry) and is answered exactly there: it sees those writes and none of
       // the writes sent after it, as Redis would answer a pipeline.
-      if (writes !== undefined && writes.inFlight > 0) return this.#orderedRead(respond);
+      if (writes.writesInFlight > 0) return this.#orderedRead(respond);
       return this.#read(respond);
     }
-    return this.#write(cmd, mutate, respond, writes ?? this.#startTracking(key));
+    writes.writesInFlight++;
+    const promise = new Promise(capture) as Promise<T | undefined>;
+    const write = new PendingWrite(this, writes, mutate, respond, capturedResolve, capturedReject);
+    this.#host.propose(cmd.args, write);
+    return promise;
   }
 
   #read<T>(respond: (result: T | undefined) => MaybePromise<void>): MaybePromise<undefined> {
@@ -183,10 +319,9 @@ export class FrameworkApplier implements Applier {
 
   #orderedRead<T>(respond: (result: T | undefined) => MaybePromise<void>): Promise<undefined> {
     return new Promise((resolve, reject) => {
-      this.#host.proposeEmpty((error, position) => {
-        if (position === undefined) return reject(error);
-        this.#await(position, (outcome) => {
-          if (!outcome.ok) return reject(outcome.error);
+      this.#host.proposeEmpty(
+        new CallbackWaiter(this, (ok, error) => {
+          if (!ok) return reject(error);
           try {
             const responded = respond(undefined);
             if (responded instanceof Promise) responded.then(() => resolve(undefined), reject);
@@ -194,78 +329,25 @@ export class FrameworkApplier implements Applier {
           } catch (error) {
             reject(error);
           }
-        });
-      });
+        }),
+      );
     });
-  }
-
-  #startTracking(key: object): ConnectionWrites {
-    const writes = { inFlight: 0 };
-    this.#writes.set(key, writes);
-    return writes;
   }
 
   /**
-   * Proposes a write and answers it once applied. `writes.inFlight` counts it until its reply
-   * is written (decremented right there, not in a `then`: one promise per write, not two).
+   * Registers a waiter for the entry at its index and term (called once it is placed), or
+   * settles it at once if that entry was already applied.
    */
-  #write<T>(
-    cmd: Command,
-    mutate: () => MaybePromise<T>,
-    respond: (result: T | undefined) => MaybePromise<void>,
-    writes: ConnectionWrites,
-  ): Promise<T | undefined> {
-    writes.inFlight++;
-    return new Promise((resolve, reject) => {
-      const fail = (error: unknown) => {
-        writes.inFlight--;
-        reject(error);
-      };
-      this.#host.propose(cmd.args, (error, position) => {
-        if (position === undefined) return fail(error);
-        this.#await(position, (outcome) => {
-          if (!outcome.ok) return fail(outcome.error);
-          const value = outcome.value as T;
-          try {
-            const responded = respond(value);
-            if (responded instanceof Promise) {
-              responded.then(() => {
-                writes.inFlight--;
-                resolve(value);
-              }, fail);
-            } else {
-              writes.inFlight--;
-              resolve(value);
-            }
-          } catch (error) {
-            fail(error);
-          }
-        }, mutate);
-      });
-    });
-  }
-
-  /** Calls `done` once the entry at `position` is applied here (at once if it already was). */
-  #await(
-    position: LogPosition,
-    done: (outcome: Outcome) => void,
-    mutate?: () => unknown,
-  ): void {
-    const slot = this.#recent[position.index % RECENT_MAX];
-    const recent = slot?.index === position.index ? slot : undefined;
-    if (recent !== undefined) {
-      done(
-        recent.term === position.term
-          ? recent.outcome
-          : { ok: false, error: new ProposalLostError(position.index) },
-      );
-    } else if (position.index <= this.#applied) {
-      done({
-        ok: false,
-        error: new Error(`outcome of index ${position.index} is no longer known`),
-      });
+  wait(waiter: EntryWaiter): void {
+    const index = waiter.index;
+    const recent = this.#recent[index % RECENT_MAX];
+    if (recent !== undefined && recent.index === index) {
+      if (recent.term === waiter.term) waiter.applied(recent.ok, recent.value);
+      else waiter.applied(false, new ProposalLostError(index));
+    } else if (index <= this.#applied) {
+      waiter.applied(false, new Error(`outcome of index ${index} is no longer known`));
     } else {
-      this.#pending.set(position.index, { term: position.term, done, mutate });
+      this.#pending.set(index, waiter);
     }
   }
 
@@ -275,10 +357,8 @@ export class FrameworkApplier implements Applier {
    */
   waitFor(position: LogPosition): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.#await(
-        position,
-        (outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)),
-      );
+      const waiter = new CallbackWaiter(this, (ok, value) => (ok ? resolve(value) : reject(value)));
+      waiter.placed(undefined, position.index, position.term);
     });
   }
 
@@ -295,23 +375,23 @@ export class FrameworkApplier implements Applier {
     for (let i = from; i < entries.length; i++) {
       const entry = entries[i]!;
       if (entry.type !== 0 || entry.data.length === 0) {
-        this.#finishEntry(entry, OK_EMPTY);
+        this.#finishEntry(entry, true, undefined);
         continue;
       }
       let value: unknown;
       try {
         value = this.#run(entry);
       } catch (error) {
-        this.#finishEntry(entry, { ok: false, error });
+        this.#finishEntry(entry, false, error);
         continue;
       }
       if (value instanceof Promise) {
         return value.then(
-          (resolved) => this.#finishEntry(entry, { ok: true, value: resolved }),
-          (error) => this.#finishEntry(entry, { ok: false, error }),
+          (resolved) => this.#finishEntry(entry, true, resolved),
+          (error) => this.#finishEntry(entry, false, error),
         ).then(() => this.applyEntries(entries, i + 1));
       }
-      this.#finishEntry(entry, { ok: true, value });
+      this.#finishEntry(entry, true, value);
     }
     return undefined;
   }
@@ -329,33 +409,32 @@ export class FrameworkApplier implements Applier {
       : this.#machine.command(this, null, createCommand(decodeCommand(entry.data)));
   }
 
-  #finishEntry(entry: Entry, outcome: Outcome): void {
+  #finishEntry(entry: Entry, ok: boolean, value: unknown): void {
     this.#applied = entry.index;
-    this.#remember(entry, outcome);
-    this.#settle(entry, outcome);
+    this.#remember(entry, ok, value);
+    this.#settle(entry, ok, value);
   }
 
   /** Keeps the last outcomes, so a waiter that registers late still learns its result. */
-  #remember(entry: Entry, outcome: Outcome): void {
-    const slot = this.#recent[entry.index % RECENT_MAX];
+  #remember(entry: Entry, ok: boolean, value: unknown): void {
+    const at = entry.index % RECENT_MAX;
+    const slot = this.#recent[at];
     if (slot === undefined) {
-      this.#recent[entry.index % RECENT_MAX] = { index: entry.index, term: entry.term, outcome };
+      this.#recent[at] = { index: entry.index, term: entry.term, ok, value };
     } else {
       slot.index = entry.index;
       slot.term = entry.term;
-      slot.outcome = outcome;
+      slot.ok = ok;
+      slot.value = value;
     }
   }
 
-  #settle(entry: Entry, outcome: Outcome): void {
+  #settle(entry: Entry, ok: boolean, value: unknown): void {
     const pending = this.#pending.get(entry.index);
     if (pending === undefined) return;
     this.#pending.delete(entry.index);
-    pending.done(
-      pending.term === entry.term
-        ? outcome
-        : { ok: false, error: new ProposalLostError(entry.index) },
-    );
+    if (pending.term === entry.term) pending.applied(ok, value);
+    else pending.applied(false, new ProposalLostError(entry.index));
   }
 
   /**
@@ -367,7 +446,7 @@ export class FrameworkApplier implements Applier {
     for (const [at, pending] of this.#pending) {
       if (at <= index) {
         this.#pending.delete(at);
-        pending.done({ ok: false, error });
+        pending.applied(false, error);
       }
     }
     this.#recent.fill(undefined);
@@ -376,7 +455,8 @@ export class FrameworkApplier implements Applier {
 
   /** Fails every waiting write (on close). */
   failAll(error: Error): void {
-    for (const pending of this.#pending.values()) pending.done({ ok: false, error });
+    const waiting = [...this.#pending.values()];
     this.#pending.clear();
+    for (const pending of waiting) pending.applied(false, error);
   }
 }

@@ -23,7 +23,7 @@ import { decodeMessages } from "./message_codec.ts";
 import { type NodeStorage, openNodeStorage } from "./node_storage.ts";
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { Proposer } from "./proposer.ts";
-import type { LogPosition, Placed } from "./applier.ts";
+import type { LogPosition, ProposalWaiter } from "./applier.ts";
 import { ApplyQueue } from "./apply_queue.ts";
 import { afterIo } from "./_after_io.ts";
 import { RaftDriver } from "./raft_driver.ts";
@@ -139,10 +139,10 @@ export class RaftServer implements Node {
     this.storage = storage;
     this.log = log;
     this.applier = new FrameworkApplier(settings.machine, {
-      propose: (args, placed) => this.#proposeData(encodeCommandEntry(args), placed),
-      proposeEmpty: (placed) => this.#proposeData(new Uint8Array(0), placed),
+      propose: (args, waiter) => this.#proposeData(encodeCommandEntry(args), waiter),
+      proposeEmpty: (waiter) => this.#proposeData(new Uint8Array(0), waiter),
       readNow: () => this.readNow(),
-      connectionKey: (conn) => connectionState(conn as Conn),
+      connectionWrites: (conn) => connectionState(conn as Conn),
       readBarrier: () => this.readBarrier(),
       log,
     });
@@ -261,16 +261,22 @@ export class RaftServer implements Node {
     this.#driver.schedule();
   }
 
-  #proposeData(data: Uint8Array, placed: Placed): void {
-    if (this.#closed) return placed(new Error("node is shutting down"), undefined);
-    if (this.#soft.role !== "leader") return placed(this.notLeader(), undefined);
-    this.#proposer.propose(data, placed);
+  #proposeData(data: Uint8Array, waiter: ProposalWaiter): void {
+    if (this.#closed) return waiter.placed(new Error("node is shutting down"), 0, 0);
+    if (this.#soft.role !== "leader") return waiter.placed(this.notLeader(), 0, 0);
+    this.#proposer.propose(data, waiter);
   }
 
   /** Proposes encoded data; resolves with its log position. */
   propose(data: Uint8Array): Promise<LogPosition> {
     return new Promise((resolve, reject) => {
-      this.#proposeData(data, (error, position) => (position ? resolve(position) : reject(error)));
+      this.#proposeData(data, {
+        placed: (
+          error,
+          index,
+          term,
+        ) => (error === undefined ? resolve({ index, term }) : reject(error)),
+      });
     });
   }
 

@@ -9,14 +9,9 @@
 import { NotLeaderError } from "../errors.ts";
 import type { ProposeResult } from "../raft/node.ts";
 
-import type { LogPosition, Placed } from "./applier.ts";
+import type { LogPosition, ProposalWaiter } from "./applier.ts";
 
 export type { LogPosition };
-
-interface Queued {
-  data: Uint8Array;
-  placed: Placed;
-}
 
 /** Options for {@linkcode Proposer}. */
 export interface ProposerOptions {
@@ -34,12 +29,14 @@ export interface ProposerOptions {
  * @example
  * ```ts ignore
  * const proposer = new Proposer({ proposeBatch: (b) => raft.proposeBatch(b), schedule });
- * proposer.propose(data, (error, position) => console.log(error ?? position));
+ * proposer.propose(data, { placed: (error, index, term) => console.log(error ?? [index, term]) });
  * ```
  */
 export class Proposer {
   readonly #options: Required<ProposerOptions>;
-  #queue: Queued[] = [];
+  /** Queued data and its waiters, side by side (no record object per proposal). */
+  #datas: Uint8Array[] = [];
+  #waiters: ProposalWaiter[] = [];
   #scheduled = false;
   #batches = 0;
 
@@ -57,9 +54,10 @@ export class Proposer {
     return this.#batches;
   }
 
-  /** Queues one entry's data; `placed` learns its log position (or why not) at the flush. */
-  propose(data: Uint8Array, placed: Placed): void {
-    this.#queue.push({ data, placed });
+  /** Queues one entry's data; `waiter` learns its log position (or why not) at the flush. */
+  propose(data: Uint8Array, waiter: ProposalWaiter): void {
+    this.#datas.push(data);
+    this.#waiters.push(waiter);
     if (!this.#scheduled) {
       this.#scheduled = true;
       this.#options.schedule();
@@ -69,25 +67,37 @@ export class Proposer {
   /** Hands everything queued to the core (the Raft loop calls this before each pass). */
   flush(): void {
     this.#scheduled = false;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#options.batchMax);
+    const batchMax = this.#options.batchMax;
+    while (this.#datas.length > 0) {
+      let datas = this.#datas;
+      let waiters = this.#waiters;
+      if (datas.length <= batchMax) {
+        this.#datas = [];
+        this.#waiters = [];
+      } else {
+        datas = this.#datas.splice(0, batchMax);
+        waiters = this.#waiters.splice(0, batchMax);
+      }
       this.#batches++;
-      const result = this.#options.proposeBatch(batch.map((queued) => queued.data));
+      const result = this.#options.proposeBatch(datas);
       if (result.ok) {
-        for (let i = 0; i < batch.length; i++) {
-          batch[i]!.placed(undefined, { index: result.index + i, term: result.term });
+        for (let i = 0; i < waiters.length; i++) {
+          waiters[i]!.placed(undefined, result.index + i, result.term);
         }
       } else {
         const error = result.reason === "notLeader"
           ? new NotLeaderError(result.leader === "" ? undefined : result.leader)
           : new Error(`proposal refused: ${result.reason}`);
-        for (const queued of batch) queued.placed(error, undefined);
+        for (const waiter of waiters) waiter.placed(error, 0, 0);
       }
     }
   }
 
   /** Fails everything queued (on close). */
   failAll(error: unknown): void {
-    for (const queued of this.#queue.splice(0)) queued.placed(error, undefined);
+    const waiters = this.#waiters;
+    this.#datas = [];
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.placed(error, 0, 0);
   }
 }

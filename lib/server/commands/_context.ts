@@ -13,13 +13,15 @@ export interface ConnectionState {
   authenticated: boolean;
   /** Where the connection stands in the peer handshake. */
   peer: PeerHandshakeState;
+  /** Writes proposed on this connection and not yet answered (see the applier). */
+  writesInFlight: number;
 }
 
 /** The connection's state, created on first use. */
 export function connectionState(conn: Conn): ConnectionState {
   let state = conn.context as ConnectionState | undefined;
   if (state === undefined) {
-    state = { authenticated: false, peer: { stage: "none" } };
+    state = { authenticated: false, peer: { stage: "none" }, writesInFlight: 0 };
     conn.context = state;
   }
   return state;
