@@ -4,10 +4,13 @@
  * and high), in the same run on the same machine, with the ratio to redis-server. Then RSS and
  * data-directory size of a node after 1M SETs over 100 keys.
  *
- *     deno run -A bench/clone.ts [--requests 200000] [--runtime deno|bun|node] [--quick]
+ *     deno run -A bench/clone.ts [--requests 200000] [--runtime deno,bun] [--quick]
  *
- * Prints a Markdown table. Needs redis-server and redis-benchmark (Debian's redis-server and
- * redis-tools).
+ * The machine is shared and runs vary by ±20%, so redis-server is measured again right before
+ * each setup and each ratio is to that adjacent run; the table also gives the server's CPU time
+ * per request (utime + stime from /proc), which varies much less than requests per second.
+ * Prints one Markdown table per runtime. Needs redis-server and redis-benchmark (Debian's
+ * redis-server and redis-tools).
  */
 
 import { spawnSync } from "node:child_process";
@@ -40,7 +43,7 @@ const option = (name: string, fallback: string): string => {
 };
 const quick = args.includes("--quick");
 const requests = Number(option("requests", quick ? "50000" : "200000"));
-const runtime = option("runtime", "deno") as RuntimeName;
+const runtimes = option("runtime", "deno").split(",") as RuntimeName[];
 const fillRequests = quick ? 200_000 : 1_000_000;
 
 const SETUPS: Setup[] = [
@@ -76,22 +79,33 @@ const SETUPS: Setup[] = [
   },
 ];
 
-/** Runs redis-benchmark and returns requests/s per test name. */
-function benchmark(
-  port: number,
-  pipeline: number,
-  tests = "set,get",
-  n = requests,
-): Map<string, number> {
+/** One redis-benchmark test: requests per second and the server's CPU µs per request. */
+interface Measured {
+  rate: number | undefined;
+  cpuMicros: number | undefined;
+}
+
+/** The four tests of a row, keyed `set1`, `get1`, `set16`, `get16`. */
+type Row = Map<string, Measured>;
+
+/** The server's CPU time so far in µs (utime + stime; clock ticks of 10 ms on Linux). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Runs one redis-benchmark test against `port`, the server being process `pid`. */
+function benchmark(port: number, pid: number, test: string, pipeline: number): Measured {
+  const before = cpuMicros(pid);
   const result = spawnSync("redis-benchmark", [
     "-h",
     "127.0.0.1",
     "-p",
     String(port),
     "-t",
-    tests,
+    test,
     "-n",
-    String(n),
+    String(requests),
     "-c",
     "50",
     "-P",
@@ -100,15 +114,48 @@ function benchmark(
     "100000",
     "-q",
   ], { encoding: "utf8", timeout: 600_000 });
-  const rates = new Map<string, number>();
+  const used = cpuMicros(pid) - before;
+  let rate: number | undefined;
   for (const line of result.stdout.split(/[\r\n]/)) {
     const match = /^\s*(\w+): ([\d.]+) requests per second/.exec(line);
-    if (match) rates.set(match[1]!.toLowerCase(), Number(match[2]));
+    if (match) rate = Number(match[2]);
   }
-  return rates;
+  return { rate, cpuMicros: rate === undefined ? undefined : used / requests };
+}
+
+/** SET and GET at pipeline depths 1 and 16. */
+function measureRow(port: number, pid: number): Row {
+  const row: Row = new Map();
+  for (const pipeline of [1, 16]) {
+    for (const test of ["set", "get"]) {
+      row.set(`${test}${pipeline}`, benchmark(port, pid, test, pipeline));
+    }
+  }
+  return row;
+}
+
+async function measureRedis(): Promise<Row> {
+  const port = await freePort();
+  const redis = startProcess("redis-server", [
+    "--port",
+    String(port),
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--bind",
+    "127.0.0.1",
+  ]);
+  await waitForPort(port);
+  try {
+    return measureRow(port, redis.child.pid!);
+  } finally {
+    await redis.kill("SIGTERM");
+  }
 }
 
 async function startCluster(
+  runtime: RuntimeName,
   setup: Setup,
   dir: string,
 ): Promise<{ ports: number[]; processes: ServerProcess[] }> {
@@ -168,45 +215,74 @@ const format = (value: number | undefined): string =>
   value === undefined ? "—" : Math.round(value).toLocaleString("en-US");
 const ratio = (value: number | undefined, base: number | undefined): string =>
   value === undefined || base === undefined ? "—" : `${(value / base).toFixed(2)}×`;
+const micros = (value: number | undefined): string =>
+  value === undefined ? "—" : `${value.toFixed(1)} µs`;
+const TESTS = ["set1", "get1", "set16", "get16"];
 
-async function main(): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
-  const redisPort = await freePort();
-  const redis = startProcess("redis-server", [
-    "--port",
-    String(redisPort),
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--bind",
-    "127.0.0.1",
-  ]);
-  await waitForPort(redisPort);
-  const baseline = { p1: benchmark(redisPort, 1), p16: benchmark(redisPort, 16) };
-  await redis.kill("SIGTERM");
+/** A table cell: rate, ratio to the adjacent redis-server run, server CPU per request. */
+function cell(measured: Measured | undefined, base: Measured | undefined): string {
+  const rate = measured?.rate;
+  const against = base === undefined ? "" : ` (${ratio(rate, base.rate)})`;
+  return `${format(rate)}${against}, ${micros(measured?.cpuMicros)}`;
+}
 
-  const rows: string[] = [];
-  const add = (label: string, p1: Map<string, number>, p16: Map<string, number>) => {
-    rows.push(
-      `| ${label} | ${format(p1.get("set"))} (${ratio(p1.get("set"), baseline.p1.get("set"))}) | ` +
-        `${format(p1.get("get"))} (${ratio(p1.get("get"), baseline.p1.get("get"))}) | ` +
-        `${format(p16.get("set"))} (${ratio(p16.get("set"), baseline.p16.get("set"))}) | ` +
-        `${format(p16.get("get"))} (${ratio(p16.get("get"), baseline.p16.get("get"))}) |`,
-    );
-  };
-  add("redis-server (no persistence)", baseline.p1, baseline.p16);
-  for (const setup of SETUPS) {
-    const dir = join(root, setup.label.replace(/\W+/g, "-"));
-    const cluster = await startCluster(setup, dir);
-    const p1 = benchmark(cluster.ports[0]!, 1);
-    const p16 = benchmark(cluster.ports[0]!, 16);
-    for (const child of cluster.processes) await child.kill("SIGKILL");
-    add(`clone, ${setup.label}`, p1, p16);
+/** The mean of the redis-server runs, test by test. */
+function meanRow(rows: Row[]): Row {
+  const mean: Row = new Map();
+  for (const test of TESTS) {
+    const values = rows.map((row) => row.get(test)).filter((m) => m?.rate !== undefined);
+    const average = (pick: (m: Measured) => number | undefined) =>
+      values.length === 0
+        ? undefined
+        : values.reduce((sum, m) => sum + pick(m!)!, 0) / values.length;
+    mean.set(test, { rate: average((m) => m.rate), cpuMicros: average((m) => m.cpuMicros) });
   }
+  return mean;
+}
 
-  // Memory and disk after a long write load: 1M SETs over 100 keys on one node.
-  const fill = await startCluster(SETUPS[0]!, join(root, "fill"));
+/** The clone's table for one runtime, each setup next to a redis-server run just before it. */
+async function runtimeTable(runtime: RuntimeName, root: string): Promise<string[]> {
+  const lines: string[] = [];
+  const redisRows: Row[] = [];
+  const cloneRows: string[] = [];
+  for (const setup of SETUPS) {
+    const redis = await measureRedis();
+    redisRows.push(redis);
+    const dir = join(root, `${runtime}-${setup.label.replace(/\W+/g, "-")}`);
+    const cluster = await startCluster(runtime, setup, dir);
+    const row = measureRow(cluster.ports[0]!, cluster.processes[0]!.child.pid!);
+    for (const child of cluster.processes) await child.kill("SIGKILL");
+    cloneRows.push(
+      `| clone, ${setup.label} | ${TESTS.map((t) => cell(row.get(t), redis.get(t))).join(" | ")} |`,
+    );
+  }
+  const redisMean = meanRow(redisRows);
+  const spread = (test: string) => {
+    const rates = redisRows.map((row) => row.get(test)?.rate ?? 0);
+    return `${format(Math.min(...rates))}–${format(Math.max(...rates))}`;
+  };
+  lines.push(
+    `\nredis-benchmark -c 50 -n ${requests} -r 100000; clone on ${runtime}; ${
+      new Date().toISOString()
+    }; each cell: requests/s (ratio to the redis-server run just before that setup), server CPU per request\n`,
+  );
+  lines.push("| setup | SET -P 1 | GET -P 1 | SET -P 16 | GET -P 16 |");
+  lines.push("|---|---|---|---|---|");
+  lines.push(
+    `| redis-server (no persistence), mean of ${redisRows.length} runs | ${
+      TESTS.map((t) => cell(redisMean.get(t), undefined)).join(" | ")
+    } |`,
+  );
+  lines.push(`| redis-server, range of those runs | ${TESTS.map(spread).join(" | ")} |`);
+  lines.push(...cloneRows);
+  lines.push(await fillLine(runtime, root));
+  return lines;
+}
+
+/** Memory and disk after a long write load: 1M SETs over 100 keys on one node. */
+async function fillLine(runtime: RuntimeName, root: string): Promise<string> {
+  const dir = join(root, `${runtime}-fill`);
+  const fill = await startCluster(runtime, SETUPS[0]!, dir);
   const filled = spawnSync("redis-benchmark", [
     "-h",
     "127.0.0.1",
@@ -227,26 +303,24 @@ async function main(): Promise<void> {
   const fillRate = /SET: ([\d.]+) requests per second/.exec(filled.stdout)?.[1];
   await sleep(1500);
   const rss = rssMiB(fill.processes[0]!.child.pid!);
-  const disk = duMiB(join(root, "fill"));
+  const disk = duMiB(dir);
   for (const child of fill.processes) await child.kill("SIGKILL");
-  rmSync(root, { recursive: true, force: true });
+  return `\nAfter ${
+    fillRequests.toLocaleString("en-US")
+  } SETs over 100 keys (1 node, durability medium, ${
+    format(Number(fillRate))
+  } SET/s at -P 16): RSS ${rss.toFixed(0)} MiB, data dir ${disk.toFixed(1)} MiB`;
+}
 
-  console.log(
-    `\nredis-benchmark -c 50 -n ${requests} -r 100000, clone on ${runtime}, ${
-      new Date().toISOString()
-    }\n`,
-  );
-  console.log("| setup | SET -P 1 | GET -P 1 | SET -P 16 | GET -P 16 |");
-  console.log("|---|---|---|---|---|");
-  for (const row of rows) console.log(row);
-  console.log(
-    `\nAfter ${
-      fillRequests.toLocaleString("en-US")
-    } SETs over 100 keys (1 node, durability medium, ` +
-      `${format(Number(fillRate))} SET/s at -P 16): RSS ${rss.toFixed(0)} MiB, data dir ${
-        disk.toFixed(1)
-      } MiB`,
-  );
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
+  const output: string[] = [];
+  try {
+    for (const runtime of runtimes) output.push(...await runtimeTable(runtime, root));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  console.log(output.join("\n"));
 }
 
 await main();
