@@ -19,13 +19,24 @@ import type { OpenOptions } from "../lib/runtime.ts";
  */
 export class FileQueue {
   #tail: Promise<unknown> = Promise.resolve();
+  #inFlight = 0;
+
+  /** True when no operation is queued or running (a synchronous one may go now). */
+  get idle(): boolean {
+    return this.#inFlight === 0;
+  }
 
   /** Runs `operation` after every operation queued before it, whether they failed or not. */
   run<T>(operation: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
     const result = this.#tail.then(operation, operation);
-    this.#tail = result.catch(() => undefined);
+    this.#tail = result.then(this.#settled, this.#settled);
     return result;
   }
+
+  readonly #settled = (): void => {
+    this.#inFlight--;
+  };
 }
 
 /**

@@ -47,16 +47,7 @@ class NodeFileHandle implements FileHandle {
       // A small write lands in the page cache in microseconds; the async call's round trip
       // through the thread pool costs more than the write. It still runs in queue order.
       return await this.#run("write", () => {
-        let total = 0;
-        while (total < data.byteLength) {
-          total += writeSync(
-            this.#handle.fd,
-            data,
-            total,
-            data.byteLength - total,
-            position + total,
-          );
-        }
+        this.#writeAll(data, position);
         return Promise.resolve();
       });
     }
@@ -72,6 +63,25 @@ class NodeFileHandle implements FileHandle {
         total += bytesWritten;
       }
     });
+  }
+
+  writeNow(data: Uint8Array, position: number): boolean {
+    checkOffset(position, "position");
+    if (!this.#queue.idle || data.byteLength > SYNC_WRITE_BYTES_MAX) return false;
+    try {
+      this.#writeAll(data, position);
+    } catch (error) {
+      throw toRuntimeError(error, "write", this.#path);
+    }
+    return true;
+  }
+
+  /** pwrite(2) until all of `data` is written. */
+  #writeAll(data: Uint8Array, position: number): void {
+    let total = 0;
+    while (total < data.byteLength) {
+      total += writeSync(this.#handle.fd, data, total, data.byteLength - total, position + total);
+    }
   }
 
   async truncate(size: number): Promise<void> {

@@ -384,9 +384,7 @@ class DenoFileHandle implements FileHandle {
       // through Deno's thread pool costs 40-50 µs, more than the write itself. It still runs in
       // queue order, so it never races the shared cursor.
       return await this.#run("write", () => {
-        this.#file.seekSync(position, Deno.SeekMode.Start);
-        let total = 0;
-        while (total < data.byteLength) total += this.#file.writeSync(data.subarray(total));
+        this.#writeAll(data, position);
         return Promise.resolve();
       });
     }
@@ -395,6 +393,26 @@ class DenoFileHandle implements FileHandle {
       let total = 0;
       while (total < data.byteLength) total += await this.#file.write(data.subarray(total));
     });
+  }
+
+  writeNow(data: Uint8Array, position: number): boolean {
+    checkOffset(position, "position");
+    // Only with nothing in flight: a queued read or write between its seek and its transfer
+    // would otherwise have its cursor moved.
+    if (!this.#queue.idle || data.byteLength > SYNC_WRITE_BYTES_MAX) return false;
+    try {
+      this.#writeAll(data, position);
+    } catch (error) {
+      throw toRuntimeError(error, "write", this.#path);
+    }
+    return true;
+  }
+
+  /** Seek, then write until all of `data` is written. */
+  #writeAll(data: Uint8Array, position: number): void {
+    this.#file.seekSync(position, Deno.SeekMode.Start);
+    let total = 0;
+    while (total < data.byteLength) total += this.#file.writeSync(data.subarray(total));
   }
 
   async truncate(size: number): Promise<void> {

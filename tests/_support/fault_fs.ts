@@ -392,6 +392,15 @@ class FaultHandle implements FileHandle {
     });
   }
 
+  /** As `write`, synchronously: every operation here completes at once, so none is in flight. */
+  writeNow(data: Uint8Array, position: number): boolean {
+    if (this.#closed) throw new RuntimeError("EBADF", "File is closed", { path: this.#path });
+    this.#fs.handleCall("write", this.#path);
+    this.#inode.write(position, data);
+    this.#fs.noteWrite(this.#inode, position, data.slice());
+    return true;
+  }
+
   truncate(size: number): Promise<void> {
     return this.#run("truncate", () => this.#inode.truncate(size));
   }

@@ -46,6 +46,35 @@ export function describeFileSystemConformance(runtime: Runtime): void {
       rmSync(root, { recursive: true, force: true });
     });
 
+    test("writeNow writes synchronously, in order with queued operations", async () => {
+      const path = fresh("now");
+      const file = await fs.open(path, { read: true, write: true, create: true });
+      try {
+        assert.equal(file.writeNow(text("hello"), 0), true);
+        assert.equal(file.writeNow(text("J"), 0), true);
+        const buffer = new Uint8Array(5);
+        assert.equal(await file.read(buffer, 0), 5);
+        assert.deepEqual(buffer, text("Jello"));
+        // While a queued operation is in flight it declines, so it never overtakes one.
+        const reading = file.read(new Uint8Array(5), 0);
+        assert.equal(file.writeNow(text("x"), 0), false);
+        await reading;
+        assert.equal(file.writeNow(text("Y"), 5), true);
+        assert.equal(await file.size(), 6);
+      } finally {
+        await file.close();
+      }
+    });
+
+    test("writeNow on a closed handle throws a RuntimeError", async () => {
+      const file = await fs.open(fresh("closed"), { read: true, write: true, create: true });
+      await file.close();
+      assert.throws(() => file.writeNow(text("late"), 0), (error: unknown) => {
+        assert.ok(error instanceof RuntimeError, `expected a RuntimeError, got ${error}`);
+        return true;
+      });
+    });
+
     test("append, positional read and write, size, sync, datasync", async () => {
       const path = fresh("log");
       const file = await fs.open(path, { read: true, write: true, create: true });
