@@ -151,6 +151,8 @@ export class RaftNode {
   #role: Role = "follower";
   #leader = "";
   #ticks = 0;
+  /** What `#quorumAckedTick()` last computed; undefined when it must be computed again. */
+  #leaseAcked: number | undefined;
   #electionElapsed = 0;
   #heartbeatElapsed = 0;
   #electionTimeout = 0;
@@ -294,6 +296,7 @@ export class RaftNode {
   /** Advances logical time by one tick. */
   tick(): void {
     this.#ticks++;
+    this.#leaseAcked = undefined;
     assert(Number.isSafeInteger(this.#ticks), "tick counter overflowed");
     this.#applyBlocked = false;
     if (this.#role === "leader") this.#tickLeader();
@@ -574,6 +577,7 @@ export class RaftNode {
     );
     this.#votes.clear();
     this.#progress.clear();
+    this.#leaseAcked = undefined;
     this.#readOnly.reset();
     this.#earlyReads = [];
     this.#transferee = "";
@@ -732,6 +736,7 @@ export class RaftNode {
     this.#leader = this.#id;
     const next = this.#log.lastIndex() + 1;
     for (const id of this.#members()) this.#progress.set(id, this.#newProgress(next));
+    this.#leaseAcked = undefined;
     const self = this.#progress.get(this.#id);
     if (self !== undefined) {
       self.maybeUpdate(this.#log.stableIndex());
@@ -892,6 +897,7 @@ export class RaftNode {
     assert(this.#role === "leader", "heartbeat responses are a leader's business");
     assert(m.tick <= this.#ticks, "a heartbeat echoed a tick from the future");
     progress.ackedTick = Math.max(progress.ackedTick, m.tick);
+    this.#leaseAcked = undefined;
     if (progress.state === "snapshot") {
       if (progress.snapshotStalled) this.#sendChunk(m.from, progress);
       progress.snapshotStalled = true;
@@ -1062,6 +1068,7 @@ export class RaftNode {
     assert(new Set(next.voters).size === next.voters.length, "voters are distinct");
     if (sameMembership(next, this.#membership)) return;
     this.#membership = next;
+    this.#leaseAcked = undefined;
     if (this.#role !== "leader") return;
     const members = new Set(this.#members());
     for (const id of [...this.#progress.keys()]) {
@@ -1140,14 +1147,24 @@ export class RaftNode {
     assert(this.#role === "leader", "only a leader holds a lease");
     if (this.#leaseForfeited || this.#transferee !== "") return false;
     const lease = this.#config.electionTicks - this.#config.leaseDriftTicks;
-    const acked = quorumIndexOf(
+    return this.#quorumAckedTick() + lease > this.#ticks;
+  }
+
+  /**
+   * The latest tick a quorum of voters has acknowledged. Lease reads ask on every read; it can
+   * only change with a tick, an acknowledgement or a new membership or progress set, each of
+   * which clears the cached value.
+   */
+  #quorumAckedTick(): number {
+    if (this.#leaseAcked !== undefined) return this.#leaseAcked;
+    this.#leaseAcked = quorumIndexOf(
       this.#membership.voters,
       (id) =>
         id === this.#id
           ? this.#ticks
           : this.#progress.get(id)?.ackedTick ?? Number.MIN_SAFE_INTEGER,
     );
-    return acked + lease > this.#ticks;
+    return this.#leaseAcked;
   }
 
   // ---------------------------------------------------------------- plumbing
