@@ -175,6 +175,25 @@ function collision(make: (i: number) => Uint8Array, count: number, lengthsDiffer
   }
 }
 
+describe("byteString", () => {
+  test("one char per byte, every byte value, either side of the Buffer threshold", () => {
+    const next = random(3);
+    for (const length of [0, 1, 2, 30, 31, 32, 33, 100, 256, 8192, 8193, 100_000]) {
+      const source = new Uint8Array(length + 5);
+      source.set(bytes(next, length), 5);
+      if (length >= 256) { for (let i = 0; i < 256; i++) source[5 + i] = i; }
+      const view = source.subarray(5);
+      const text = byteString(view);
+      const expected = Array.from(view, (byte) => String.fromCharCode(byte)).join("");
+      source.fill(0);
+      assert.equal(text, expected, `length ${length}`);
+      const back = new Uint8Array(length);
+      assert.equal(putByteString(back, 0, text), length);
+      assert.deepEqual(back, Uint8Array.from(expected, (char) => char.charCodeAt(0)));
+    }
+  });
+});
+
 describe("hashBytes", () => {
   test("the oracle gives the reference HalfSipHash-2-4 vectors", () => {
     const key = Uint8Array.from({ length: 8 }, (_, i) => i);
