@@ -459,11 +459,10 @@ export class ByteMap<V> {
 }
 
 /**
- * An array of `capacity` undefined slots, pushed one by one: `new Array(n)` would make a holey
- * array, which V8 never turns back into a packed one, and every read would check for holes.
+ * An array of `capacity` undefined slots. Filled rather than pushed: a pushed array keeps its
+ * growth slack (8 MB for 262,144 slots on Deno, against 2 MB), and V8 reads a filled one,
+ * which it still counts as holey, as fast.
  */
 function emptySlots<T>(capacity: number): (T | undefined)[] {
-  const slots: (T | undefined)[] = [];
-  for (let i = 0; i < capacity; i++) slots.push(undefined);
-  return slots;
+  return new Array<T | undefined>(capacity).fill(undefined);
 }
