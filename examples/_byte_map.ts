@@ -181,11 +181,18 @@ export interface ByteMapStats {
  * so that a probe touches one cache line and no string. Longer keys are kept beside the table
  * as one-char-per-byte strings (made on insert only: about 100 ns, where a fresh Uint8Array
  * costs 300-500 ns on Deno, each getting its own off-heap store). Values sit in a plain array.
+ * The price is memory: 100k keys take 262,144 slots, 8.4 MB of records plus two 2 MB arrays;
+ * with 4-byte values, 15 MB against 9.4 MB for a Map with its key strings (Deno 2.9).
  *
- * Hash flooding: the hash key is secret and per process, so a client cannot choose keys that
- * collide; if an insert still lands 128 slots or more from home, the table
- * draws a fresh key and rehashes. Iteration order is the table's, and changes as it grows;
- * the map must not be changed while an iterator over it is in use.
+ * Hash flooding: a client chooses the keys, and with a fixed hash could send keys that all
+ * land in one probe run, making every operation O(n). The hash key here is secret, drawn per
+ * process from `crypto.getRandomValues`, so probe runs are those of a random function: at most
+ * half full, a hit probes 1.5 slots on average and a miss 2.5, and the longest displacement
+ * on an 8M-slot table is about 50. Should an insert still land 128 slots or more from home
+ * (the key leaked, say), the table draws a fresh key and rehashes everything, once per flood.
+ *
+ * Iteration order is the table's, and changes as it grows; the map must not be changed while
+ * an iterator over it is in use.
  *
  * @example
  * ```ts
