@@ -40,8 +40,34 @@ function run(clone: Clone, conn: ReplyWriter, ...args: (string | Uint8Array)[]):
   clone.command(applier, conn, createCommand(bytes));
 }
 
+/** The machine's keyspace as `[key, value]` pairs sorted by key, to compare two machines. */
+function entries(clone: Clone): [string, string][] {
+  return [...clone.keys.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+}
+
 const every = Uint8Array.from({ length: 256 }, (_, i) => i);
 const long = Uint8Array.from({ length: 20_000 }, (_, i) => (i * 7919) % 256);
+
+/** The snapshot's bytes, joined from the chunks it was written in. */
+async function snapshotOf(clone: Clone): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  await clone.snapshot({
+    write: (chunk) => void chunks.push(Uint8Array.from(chunk as Uint8Array)) as never,
+  });
+  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) all.set(chunk, (at += chunk.length) - chunk.length);
+  return all;
+}
+
+function restoreFrom(clone: Clone, all: Uint8Array): Promise<void> {
+  return clone.restore({
+    readAll: () => Promise.resolve(all),
+    [Symbol.asyncIterator]: async function* () {
+      yield all;
+    },
+  });
+}
 
 describe("examples/clone.ts machine", () => {
   test("binary keys and values come back byte for byte", () => {
@@ -70,23 +96,32 @@ describe("examples/clone.ts machine", () => {
     const conn = recorder();
     run(clone, conn, "SET", every, long);
     for (let i = 0; i < 3000; i++) run(clone, conn, "SET", `key:${i}`, every.subarray(i % 256));
-    const chunks: Uint8Array[] = [];
-    await clone.snapshot({
-      write: (chunk) => void chunks.push(Uint8Array.from(chunk as Uint8Array)) as never,
-    });
     const restored = new Clone();
-    const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-    let at = 0;
-    for (const chunk of chunks) all.set(chunk, (at += chunk.length) - chunk.length);
-    await restored.restore({
-      readAll: () => Promise.resolve(all),
-      [Symbol.asyncIterator]: async function* () {
-        yield all;
-      },
-    });
-    assert.deepEqual(restored.keys, clone.keys);
+    await restoreFrom(restored, await snapshotOf(clone));
+    assert.equal(restored.keys.size, 3001);
+    assert.deepEqual(entries(restored), entries(clone));
     const check = recorder();
     run(restored, check, "GET", every);
     assert.deepEqual(check.replies, [long]);
+  });
+
+  test("the snapshot format: u32 LE key length, key, u32 LE value length, value", async () => {
+    const clone = new Clone();
+    run(clone, recorder(), "SET", new Uint8Array([0x6b, 0x00, 0xff]), new Uint8Array([0x76, 0x80]));
+    assert.deepEqual(
+      await snapshotOf(clone),
+      new Uint8Array([3, 0, 0, 0, 0x6b, 0x00, 0xff, 2, 0, 0, 0, 0x76, 0x80]),
+    );
+    // Two entries as an older build wrote them (a Map, in insertion order): a 30-byte key and
+    // an empty one.
+    const longKey = new TextEncoder().encode("a-key-longer-than-24-bytes-012");
+    const old = new Uint8Array([30, 0, 0, 0, ...longKey, 1, 0, 0, 0, 0x31, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const restored = new Clone();
+    await restoreFrom(restored, old);
+    const check = recorder();
+    run(restored, check, "GET", longKey);
+    run(restored, check, "GET", new Uint8Array(0));
+    assert.deepEqual(check.replies, [new Uint8Array([0x31]), new Uint8Array(0)]);
+    assert.deepEqual(entries(restored), [["", ""], ["a-key-longer-than-24-bytes-012", "1"]]);
   });
 });
