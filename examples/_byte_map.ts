@@ -282,9 +282,12 @@ export class ByteMap<V> {
     for (const [key] of this.entries()) yield key;
   }
 
-  /** The values, in table order. */
+  /** The values, in table order (no key strings made). */
   *values(): IterableIterator<V> {
-    for (const [, value] of this.entries()) yield value;
+    const table = this.#table;
+    for (let slot = 0; slot <= this.#mask; slot++) {
+      if (table[slot * SLOT_WORDS + HASH] !== 0) yield this.#values[slot] as V;
+    }
   }
 
   /** `[key, value]` pairs (keys as one-char-per-byte strings), in table order. */
