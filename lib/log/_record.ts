@@ -26,8 +26,10 @@ const TWO_32 = 0x1_0000_0000;
 
 /** Writes a safe non-negative integer as a little-endian u64. */
 export function setU64(view: DataView, position: number, value: number): void {
-  view.setUint32(position, value % TWO_32, true);
-  view.setUint32(position + 4, Math.floor(value / TWO_32), true);
+  // `>>> 0` is the value modulo 2^32 for any safe integer, and truncates the quotient: no
+  // floating-point remainder or Math.floor on the append path.
+  view.setUint32(position, value >>> 0, true);
+  view.setUint32(position + 4, (value / TWO_32) >>> 0, true);
 }
 
 /** Reads a little-endian u64; values above 2^53 come back imprecise and fail later checks. */
