@@ -174,7 +174,13 @@ export function encodeFooter(
   const trailerStart = runsStart + runCount * 16;
   const bytes = new Uint8Array(trailerStart + TRAILER_BYTES);
   const view = viewOf(bytes);
-  for (let i = 0; i < count; i++) view.setUint32(i * 4, offsets[i]!, true);
+  if (LITTLE_ENDIAN) {
+    // The array's memory is the footer's layout: one copy instead of a store per entry (a
+    // 64 MiB segment of 128-byte entries has 440,000 offsets: milliseconds on the append path).
+    bytes.set(new Uint8Array(offsets.buffer, offsets.byteOffset, count * 4));
+  } else {
+    for (let i = 0; i < count; i++) view.setUint32(i * 4, offsets[i]!, true);
+  }
   for (let i = 0; i < runCount; i++) {
     setU64(view, runsStart + i * 16, runs.starts[i]!);
     setU64(view, runsStart + i * 16 + 8, runs.terms[i]!);
@@ -235,9 +241,17 @@ export function decodeRuns(bytes: Uint8Array, trailer: Trailer): TermRunsData | 
 
 /** Decodes a footer's offsets array; undefined if its checksum fails. */
 export function decodeOffsets(bytes: Uint8Array, trailer: Trailer): Uint32Array | undefined {
-  if (crc32c(bytes) !== trailer.offsetsCrc) return undefined;
-  const view = viewOf(bytes);
+  // A short read (the file cut after it was opened) must not pass as offsets ending in zeros.
+  if (bytes.length !== trailer.count * 4 || crc32c(bytes) !== trailer.offsetsCrc) return undefined;
   const offsets = new Uint32Array(trailer.count);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(offsets.buffer).set(bytes.subarray(0, trailer.count * 4));
+    return offsets;
+  }
+  const view = viewOf(bytes);
   for (let i = 0; i < trailer.count; i++) offsets[i] = view.getUint32(i * 4, true);
   return offsets;
 }
+
+/** Typed arrays hold numbers in platform order: the offsets copy as they are on little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
