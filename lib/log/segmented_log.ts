@@ -125,7 +125,8 @@ export class SegmentedLog implements RaftLog {
   #draining = false;
   readonly #dirty = new Set<Segment>();
   #loadedSealed: Segment[] = [];
-  #spare: Uint8Array | undefined;
+  /** A written op's buffer (and its view) for the next op to fill. */
+  #spare: { buffer: Uint8Array; view: DataView } | undefined;
   #failure: unknown;
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -501,15 +502,20 @@ export class SegmentedLog implements RaftLog {
       }
       return last;
     }
-    let buffer = this.#spare !== undefined && this.#spare.length >= size ? this.#spare : undefined;
+    let spare = this.#spare !== undefined && this.#spare.buffer.length >= size
+      ? this.#spare
+      : undefined;
     this.#spare = undefined;
-    buffer ??= new Uint8Array(Math.max(WRITE_BUFFER_BYTES, size));
+    if (spare === undefined) {
+      const buffer = new Uint8Array(Math.max(WRITE_BUFFER_BYTES, size));
+      spare = { buffer, view: viewOf(buffer) };
+    }
     const op: WriteOp = {
       kind: "write",
       segment,
       position: segment.end,
-      buffer,
-      view: viewOf(buffer),
+      buffer: spare.buffer,
+      view: spare.view,
       length: 0,
       lastIndex: 0,
       epoch: this.#epoch,
@@ -727,7 +733,9 @@ export class SegmentedLog implements RaftLog {
       this.#writtenIndex = Math.max(this.#writtenIndex, op.lastIndex);
       this.#cache.evict(this.#writtenIndex + 1);
     }
-    if (op.buffer.length <= 4 * WRITE_BUFFER_BYTES) this.#spare = op.buffer;
+    if (op.buffer.length <= 4 * WRITE_BUFFER_BYTES) {
+      this.#spare = { buffer: op.buffer, view: op.view };
+    }
   }
 
   #backgroundSync(): void {
