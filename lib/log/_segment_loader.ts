@@ -363,20 +363,23 @@ async function loadScanned(
     : undefined;
   const limit = trailer?.footerStart ?? bytes.length;
   const view = viewOf(bytes);
-  let offsets: Uint32Array = new Uint32Array(1024);
-  let position = SEGMENT_HEADER_BYTES;
-  let count = 0;
-  let problem: string | undefined;
-  while (position < limit) {
-    const result = checkRecord(bytes, view, position, limit, first + count);
-    if (typeof result === "string") {
-      problem = result;
-      break;
-    }
-    if (count === offsets.length) offsets = grow(offsets);
-    offsets[count++] = position;
-    loaded.runs.push(first + count - 1, getU64(view, position + 16));
-    position += result;
+  // An interrupted truncateBack named its last entry kept: what follows it is being dropped
+  // (and may hold the torn start of the new footer, written over a dropped record).
+  const pending = loaded.pendingTruncate;
+  const slots = pending === undefined ? Infinity : Math.max(0, pending + 1 - first);
+  const scan = scanRecords(bytes, view, first, limit, slots, loaded.runs);
+  const { offsets, count, position } = scan;
+  let problem = scan.problem;
+  if (isLast && problem === undefined && count === slots && position < bytes.length) {
+    await cutFile(fs, path, position);
+    loaded.report.completed.push(`truncateBack cut ${path} at byte ${position}`);
+    return pushScanned(
+      bytes,
+      view,
+      { first, count, end: position, offsets, path },
+      loaded,
+      options,
+    );
   }
   if (problem !== undefined && isFooterOf(bytes, view, position, offsets, count)) {
     // A sealed segment whose trailer or term runs were damaged: its records all checked out
@@ -411,6 +414,61 @@ async function loadScanned(
   }
   pushSegment(loaded, segment);
   if (isLast) primeRecent(bytes, view, segment, loaded, options.recentBytes);
+  return segment;
+}
+
+/** What {@linkcode scanRecords} found. */
+interface Scan {
+  offsets: Uint32Array;
+  count: number;
+  /** Where the scan stopped: after the last valid record. */
+  position: number;
+  problem: string | undefined;
+}
+
+/**
+ * Checks records from the segment header to `limit`, at most `slots` of them, recording each
+ * entry's term in `runs`; stops at the first bad one.
+ */
+function scanRecords(
+  bytes: Uint8Array,
+  view: DataView,
+  first: number,
+  limit: number,
+  slots: number,
+  runs: TermRuns,
+): Scan {
+  let offsets: Uint32Array = new Uint32Array(1024);
+  let position = SEGMENT_HEADER_BYTES;
+  let count = 0;
+  while (position < limit && count < slots) {
+    const result = checkRecord(bytes, view, position, limit, first + count);
+    if (typeof result === "string") return { offsets, count, position, problem: result };
+    if (count === offsets.length) offsets = grow(offsets);
+    offsets[count++] = position;
+    runs.push(first + count - 1, getU64(view, position + 16));
+    position += result;
+  }
+  return { offsets, count, position, problem: undefined };
+}
+
+/** Adds a scanned last segment that ends at `end` and primes the cache from it. */
+function pushScanned(
+  bytes: Uint8Array,
+  view: DataView,
+  scanned: { first: number; count: number; end: number; offsets: Uint32Array; path: string },
+  loaded: LoadedLog,
+  options: LoadOptions,
+): Segment {
+  const segment: Segment = {
+    ...scanned,
+    sealed: false,
+    trailer: undefined,
+    handle: undefined,
+    pinned: false,
+  };
+  pushSegment(loaded, segment);
+  primeRecent(bytes, view, segment, loaded, options.recentBytes);
   return segment;
 }
 

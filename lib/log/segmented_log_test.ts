@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { LogCorruptionError, RuntimeError } from "../errors.ts";
 import { SegmentedLog, type SegmentedLogOptions } from "./segmented_log.ts";
 import { FaultFs } from "../../tests/_support/fault_fs.ts";
+import { writeFileAtomic } from "./_atomic_file.ts";
+import { encodeTruncate, TRUNCATE_FILE } from "./_segment_loader.ts";
 import {
   assertEntries,
   conformance,
@@ -169,6 +171,31 @@ describe("SegmentedLog", () => {
     assert.deepEqual((await segmentFiles(fs.image())).length, files.length);
     await repaired.append(makeEntries(11, 13, 2, 50));
     await repaired.close();
+  });
+
+  test("an interrupted truncateBack into a sealed segment completes over a torn new footer", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { cacheBytesMax: 0 });
+    await log.append(makeEntries(1, 121, 1, 50));
+    await log.close();
+    const files = await segmentFiles(fs);
+    assert.ok(files.length >= 3);
+    // truncateBack(30) wrote its intent file, then cut the sealed first segment and wrote the
+    // new footer at the cut; power failed: the cut was lost but the footer's first bytes reached
+    // the disk over record 31, the first one dropped.
+    await writeFileAtomic(fs, DIR, TRUNCATE_FILE, encodeTruncate(30));
+    fs.corrupt(`${DIR}/${files[0]}`, 32 + 75 * 30, new Uint8Array([32, 0, 0, 0]));
+    const image = fs.image();
+    const again = await openOn(image, { cacheBytesMax: 0 });
+    assert.equal(again.lastIndex(), 30);
+    assertEntries(await again.entries(1, 31), makeEntries(1, 31, 1, 50));
+    assert.deepEqual(await segmentFiles(image), [files[0]]);
+    await again.append(makeEntries(31, 33, 2, 50));
+    await again.close();
+    const third = await openOn(image.image(), { cacheBytesMax: 0 });
+    assert.equal(third.lastIndex(), 32);
+    assert.equal(third.term(32), 2);
+    await third.close();
   });
 
   test("a failed fsync is never acknowledged and stops the log", async () => {
