@@ -160,7 +160,8 @@ async function openTable(): Promise<void> {
   const datas = payloads(size);
   let index = 0;
   const writeStarted = performance.now();
-  while (index * (size + 25) < total) {
+  // 13: a record header that carries the term on (all but the first of a term or segment).
+  while (index * (size + 13) < total) {
     const entries: LogEntry[] = [];
     for (let i = 0; i < 256; i++) {
       index++;

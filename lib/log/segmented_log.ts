@@ -9,7 +9,7 @@ import { assert } from "../_assert.ts";
 import { LogCorruptionError, RuntimeError } from "../errors.ts";
 import type { FileHandle, FileSystem } from "../runtime.ts";
 import { writeFileAtomic } from "./_atomic_file.ts";
-import { entryBytes, EntryCache } from "./_entry_cache.ts";
+import { ENTRY_ALLOWANCE_BYTES, entryBytes, EntryCache } from "./_entry_cache.ts";
 import {
   decodeOffsets,
   decodeRecord,
@@ -17,8 +17,10 @@ import {
   encodeFooter,
   encodeRecord,
   encodeSegmentHeader,
+  RECORD_HEADER_BYTES,
   recordBytes,
   SEGMENT_HEADER_BYTES,
+  TERM_BYTES,
   type Trailer,
   TRAILER_BYTES,
   viewOf,
@@ -382,8 +384,15 @@ export class SegmentedLog implements RaftLog {
   #appendToTail(entries: readonly LogEntry[]): boolean {
     const tail = this.#tail();
     if (tail === undefined || tail.sealed || entries.length === 0) return false;
+    // A record stores its term when it is the segment's first or the term changes.
+    const termBefore = tail.count === 0 ? -1 : this.#runs.lastTerm() ?? -1;
     let total = 0;
-    for (const entry of entries) total += recordBytes(entry);
+    let term = termBefore;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      total += recordBytes(entry, entry.term !== term);
+      term = entry.term;
+    }
     if (tail.end + total > this.#segmentBytesMax) return false;
     assert(tail.first + tail.count === entries[0]!.index, "appends go to the tail");
     const op = this.#writeOp(tail, total);
@@ -396,9 +405,11 @@ export class SegmentedLog implements RaftLog {
     let at = op.length;
     let end = tail.end;
     let count = tail.count;
+    term = termBefore;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
-      const size = encodeRecord(buffer, view, at, entry);
+      const size = encodeRecord(buffer, view, at, entry, count, entry.term !== term);
+      term = entry.term;
       at += size;
       offsets[count++] = end;
       end += size;
@@ -414,11 +425,12 @@ export class SegmentedLog implements RaftLog {
   }
 
   #appendOne(entry: LogEntry): void {
-    const size = recordBytes(entry);
-    const tail = this.#tailFor(entry.index, size);
+    const tail = this.#tailFor(entry.index, recordBytes(entry, true));
     assert(tail.first + tail.count === entry.index, "appends go to the tail");
+    const storesTerm = tail.count === 0 || entry.term !== this.#runs.lastTerm();
+    const size = recordBytes(entry, storesTerm);
     const op = this.#writeOp(tail, size);
-    encodeRecord(op.buffer, op.view, op.length, entry);
+    encodeRecord(op.buffer, op.view, op.length, entry, tail.count, storesTerm);
     op.length += size;
     op.lastIndex = entry.index;
     if (tail.count === tail.offsets!.length) tail.offsets = growOffsets(tail.offsets!);
@@ -601,40 +613,47 @@ export class SegmentedLog implements RaftLog {
     const offsets = await this.#offsetsOf(segment);
     const first = next - segment.first;
     const last = Math.min(stop, segment.first + segment.count) - segment.first;
+    const pick = pickRecords(offsets, segment, first, last, budget, haveSome);
+    // The terms as they are now: records without a stored term take theirs from the runs. A
+    // truncation while the disk is read changes both: the caller then looks again.
+    const terms = this.#runs.slice(next, segment.first + pick.count - 1);
+    const epoch = this.#epoch;
     const start = offsets[first]!;
-    let k = first;
-    let end = start;
-    let full = false;
-    while (k < last) {
-      const recordEnd = k + 1 < segment.count ? offsets[k + 1]! : segment.end;
-      const size = recordEnd - offsets[k]!;
-      const over = budget.bytes + size > budget.max || recordEnd - start > READ_BYTES_MAX;
-      if (over && (haveSome || k > first)) {
-        full = true;
-        break;
-      }
-      budget.bytes += size;
-      end = recordEnd;
-      k++;
-    }
     const handle = await this.#fs.open(segment.path, { read: true });
     let bytes: Uint8Array;
     try {
-      bytes = await readAt(handle, start, end - start);
+      bytes = await readAt(handle, start, pick.end - start);
     } finally {
       await handle.close();
     }
+    if (this.#epoch !== epoch) return { entries: [], full: false };
     const view = viewOf(bytes);
     const out: LogEntry[] = [];
-    for (let i = first; i < k; i++) {
+    let run = 0;
+    for (let i = first; i < pick.count; i++) {
+      const index = segment.first + i;
+      while (run + 1 < terms.starts.length && terms.starts[run + 1]! <= index) run++;
       const position = offsets[i]! - start;
-      const decoded = decodeRecord(bytes, view, position, bytes.length, segment.first + i);
+      const decoded = decodeRecord(
+        bytes,
+        view,
+        position,
+        bytes.length,
+        index,
+        i,
+        terms.terms[run]!,
+      );
       if (!decoded.ok) {
         throw new LogCorruptionError(`Bad record (${decoded.problem})`, segment.path, offsets[i]!);
       }
+      const charge = entryBytes(decoded.entry);
+      if (budget.bytes + charge > budget.max && (haveSome || out.length > 0)) {
+        return { entries: out, full: true };
+      }
+      budget.bytes += charge;
       out.push(decoded.entry);
     }
-    return { entries: out, full };
+    return { entries: out, full: pick.full };
   }
 
   #segmentOf(index: number): Segment {
@@ -761,6 +780,36 @@ export class SegmentedLog implements RaftLog {
     this.#checkOpen();
     if (this.#failure !== undefined) throw this.#unusable();
   }
+}
+
+/**
+ * Which records of `segment` from slot `first` (before `last`) one read takes: all that may fit
+ * the budget and {@linkcode READ_BYTES_MAX}, at least one unless the caller has some already.
+ * A record's size bounds its payload from below (a header is at most 21 bytes), so this may take
+ * a few records too many; the exact count (payload + 25 each) is made as they are decoded.
+ */
+function pickRecords(
+  offsets: Uint32Array,
+  segment: Segment,
+  first: number,
+  last: number,
+  budget: { bytes: number; max: number },
+  haveSome: boolean,
+): { count: number; end: number; full: boolean } {
+  const start = offsets[first]!;
+  let least = budget.bytes;
+  let k = first;
+  let end = start;
+  while (k < last) {
+    const recordEnd = k + 1 < segment.count ? offsets[k + 1]! : segment.end;
+    const payloadLeast = recordEnd - offsets[k]! - RECORD_HEADER_BYTES - TERM_BYTES;
+    least += Math.max(0, payloadLeast) + ENTRY_ALLOWANCE_BYTES;
+    const over = least > budget.max || recordEnd - start > READ_BYTES_MAX;
+    if (over && (haveSome || k > first)) return { count: k, end, full: true };
+    end = recordEnd;
+    k++;
+  }
+  return { count: k, end, full: false };
 }
 
 function trailerOf(footer: Uint8Array, footerStart: number): Trailer {
