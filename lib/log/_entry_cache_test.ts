@@ -34,9 +34,9 @@ describe("EntryCache", () => {
     assert.equal(cache.size, 3);
   });
 
-  test("charges follow the entries through truncation, dropping and compaction", () => {
+  test("charges follow the entries through truncation, dropping and the ring's growth", () => {
     const cache = new EntryCache(100 * CHARGE);
-    cache.pushAll(makeEntries(1, 3001, 1)); // 3,000 entries: eviction compacts the arrays
+    cache.pushAll(makeEntries(1, 3001, 1)); // 3,000 entries: the ring grows from 1,024 slots
     cache.evict(Infinity);
     assert.equal(cache.size, 100);
     assert.equal(cache.first, 2901);
@@ -52,5 +52,26 @@ describe("EntryCache", () => {
     cache.evict(Infinity);
     assert.equal(cache.first, 2912);
     assert.equal(cache.size, 100);
+  });
+
+  test("entries stay in order when the ring wraps and when it grows while wrapped", () => {
+    const cache = new EntryCache(1 << 30);
+    const all = makeEntries(1, 5001, 1);
+    cache.pushAll(all.slice(0, 1000));
+    cache.dropBefore(901); // the first live slot is now far into the ring
+    for (let from = 1000; from < 5000; from += 700) cache.pushAll(all.slice(from, from + 700));
+    assert.equal(cache.first, 901);
+    assert.equal(cache.size, 4100);
+    for (const index of [901, 1024, 1025, 2048, 3333, 5000]) {
+      assert.equal(cache.get(index), all[index - 1]);
+    }
+    const slice = cache.slice(1020, 1030, Infinity)!;
+    assert.deepEqual(
+      slice.map((entry) => entry.index),
+      makeEntries(1020, 1030, 1).map((e) => e.index),
+    );
+    cache.truncateAfter(1500);
+    assert.equal(cache.get(1501), undefined);
+    assert.equal(cache.get(1500), all[1499]);
   });
 });
