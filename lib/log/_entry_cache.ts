@@ -82,7 +82,8 @@ export class EntryCache {
     if (count === 0) return;
     assert(entries[count - 1]!.index === entries[0]!.index + count - 1, "a consecutive batch");
     if (this.#size === 0 || entries[0]!.index !== this.#first + this.#size) {
-      this.clear();
+      // An empty ring is reused as it is (with cacheBytesMax 0 it empties after every write).
+      if (this.#size > 0) this.clear();
       this.#first = entries[0]!.index;
     }
     this.#reserve(count);
