@@ -572,11 +572,11 @@ const LATER_RECORD_CHECK_BYTES_MAX = 64 * 1024 * 1024;
 
 /**
  * The position of a valid record after the bad one at `position` (in `slot`) of `bytes`, a
- * segment whose first index is `first`, if any:
- * a record whose slot is at least `slot` and no further than the bytes in between allow. When
- * ruling that out would mean checksumming more than {@linkcode LATER_RECORD_CHECK_BYTES_MAX},
- * the first candidate past the budget is returned, as if valid: the caller then refuses to open
- * rather than cut what might be acknowledged records.
+ * segment whose first index is `first`, if any: one whose slot is at least `slot` and no further
+ * on than the bytes in between allow (a record takes at least 13). When ruling that out would
+ * mean checksumming more than {@linkcode LATER_RECORD_CHECK_BYTES_MAX}, the first candidate past
+ * the budget is returned, as if valid: the caller then refuses to open rather than cut what
+ * might be acknowledged records.
  */
 export function findLaterRecord(
   bytes: Uint8Array,
