@@ -18,13 +18,17 @@ import {
 } from "./_atomic_file.ts";
 import {
   checkRecord,
+  claimedRecordBytes,
   decodeRecord,
   decodeRuns,
   decodeSegmentHeader,
   decodeTrailer,
-  getU64,
+  FORMAT_VERSION,
+  isPlausibleHeader,
   RECORD_HEADER_BYTES,
   SEGMENT_HEADER_BYTES,
+  segmentVersion,
+  storedTerm,
   type Trailer,
   TRAILER_BYTES,
   viewOf,
@@ -278,6 +282,22 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
 /** Reads `length` bytes at `position` (fewer only at end of file). */
 export { readAt };
 
+/**
+ * Throws unless `header` is damaged or of this build's format version: a segment written in
+ * another version (version 1 had 25-byte record headers) is never read as damage, and never
+ * removed or cut by `repair`.
+ */
+function refuseOtherVersion(header: Uint8Array, path: string): void {
+  const version = segmentVersion(header);
+  if (version === undefined || version === FORMAT_VERSION) return;
+  throw new LogCorruptionError(
+    `Segment format version ${version} is not supported (this build reads version ` +
+      `${FORMAT_VERSION} only; see lib/log/FORMAT.md)`,
+    path,
+    4,
+  );
+}
+
 async function loadSealed(
   fs: FileSystem,
   path: string,
@@ -289,6 +309,7 @@ async function loadSealed(
   try {
     const size = await handle.size();
     const header = await readAt(handle, 0, SEGMENT_HEADER_BYTES);
+    refuseOtherVersion(header, path);
     if (decodeSegmentHeader(header) !== first) {
       return await failOrCut(fs, path, first, 0, loaded, options, "Bad segment header");
     }
@@ -335,6 +356,7 @@ async function loadLast(
   const size = (await fs.stat(path)).size;
   if (size <= SEGMENT_HEADER_BYTES) {
     const header = await fs.readFile(path);
+    refuseOtherVersion(header, path);
     if (decodeSegmentHeader(header) !== first) {
       // Created but its header never became durable: it holds nothing.
       await fs.remove(path);
@@ -355,6 +377,7 @@ async function loadScanned(
   isLast: boolean,
 ): Promise<Segment | undefined> {
   const bytes = await fs.readFile(path);
+  refuseOtherVersion(bytes, path);
   if (decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES)) !== first) {
     return await failOrCut(fs, path, first, 0, loaded, options, "Bad segment header");
   }
@@ -363,20 +386,23 @@ async function loadScanned(
     : undefined;
   const limit = trailer?.footerStart ?? bytes.length;
   const view = viewOf(bytes);
-  let offsets: Uint32Array = new Uint32Array(1024);
-  let position = SEGMENT_HEADER_BYTES;
-  let count = 0;
-  let problem: string | undefined;
-  while (position < limit) {
-    const result = checkRecord(bytes, view, position, limit, first + count);
-    if (typeof result === "string") {
-      problem = result;
-      break;
-    }
-    if (count === offsets.length) offsets = grow(offsets);
-    offsets[count++] = position;
-    loaded.runs.push(first + count - 1, getU64(view, position + 16));
-    position += result;
+  // An interrupted truncateBack named its last entry kept: what follows it is being dropped
+  // (and may hold the torn start of the new footer, written over a dropped record).
+  const pending = loaded.pendingTruncate;
+  const slots = pending === undefined ? Infinity : Math.max(0, pending + 1 - first);
+  const scan = scanRecords(bytes, view, first, limit, slots, loaded.runs);
+  const { offsets, count, position } = scan;
+  let problem = scan.problem;
+  if (isLast && problem === undefined && count === slots && position < bytes.length) {
+    await cutFile(fs, path, position);
+    loaded.report.completed.push(`truncateBack cut ${path} at byte ${position}`);
+    return pushScanned(
+      bytes,
+      view,
+      { first, count, end: position, offsets, path },
+      loaded,
+      options,
+    );
   }
   if (problem !== undefined && isFooterOf(bytes, view, position, offsets, count)) {
     // A sealed segment whose trailer or term runs were damaged: its records all checked out
@@ -396,7 +422,7 @@ async function loadScanned(
   };
   if (problem !== undefined) {
     segment.sealed = false;
-    if (isLast && isTornTail(bytes, view, position, problem, first + count)) {
+    if (isLast && isTornTail(bytes, view, position, problem, first, count)) {
       await cutFile(fs, path, position);
       loaded.report.tornBytes += bytes.length - position;
     } else {
@@ -414,29 +440,92 @@ async function loadScanned(
   return segment;
 }
 
+/** What {@linkcode scanRecords} found. */
+interface Scan {
+  offsets: Uint32Array;
+  count: number;
+  /** Where the scan stopped: after the last valid record. */
+  position: number;
+  problem: string | undefined;
+}
+
+/**
+ * Checks records from the segment header to `limit`, at most `slots` of them, recording each
+ * entry's term in `runs`; stops at the first bad one.
+ */
+function scanRecords(
+  bytes: Uint8Array,
+  view: DataView,
+  first: number,
+  limit: number,
+  slots: number,
+  runs: TermRuns,
+): Scan {
+  let offsets: Uint32Array = new Uint32Array(1024);
+  let position = SEGMENT_HEADER_BYTES;
+  let count = 0;
+  let term = 0;
+  while (position < limit && count < slots) {
+    const result = checkRecord(bytes, view, position, limit, first + count, count);
+    if (typeof result === "string") return { offsets, count, position, problem: result };
+    // A record without a term carries the previous one on (checkRecord made the first store it).
+    const stored = storedTerm(view, position);
+    if (stored !== undefined && stored < term) return { offsets, count, position, problem: "term" };
+    term = stored ?? term;
+    if (count === offsets.length) offsets = grow(offsets);
+    offsets[count++] = position;
+    runs.push(first + count - 1, term);
+    position += result;
+  }
+  return { offsets, count, position, problem: undefined };
+}
+
+/** Adds a scanned last segment that ends at `end` and primes the cache from it. */
+function pushScanned(
+  bytes: Uint8Array,
+  view: DataView,
+  scanned: { first: number; count: number; end: number; offsets: Uint32Array; path: string },
+  loaded: LoadedLog,
+  options: LoadOptions,
+): Segment {
+  const segment: Segment = {
+    ...scanned,
+    sealed: false,
+    trailer: undefined,
+    handle: undefined,
+    pinned: false,
+  };
+  pushSegment(loaded, segment);
+  primeRecent(bytes, view, segment, loaded, options.recentBytes);
+  return segment;
+}
+
 function pushSegment(loaded: LoadedLog, segment: Segment): void {
   loaded.segments.push(segment);
   loaded.lastIndex = segment.first + segment.count - 1;
 }
 
-/** Whether a bad record at `position` of the last segment is a torn final write. */
+/**
+ * Whether a bad record at `position` (in `slot`) of the last segment, whose first index is
+ * `first`, is a torn final write.
+ */
 function isTornTail(
   bytes: Uint8Array,
   view: DataView,
   position: number,
   problem: string,
-  expectedIndex: number,
+  first: number,
+  slot: number,
 ): boolean {
   if (problem === "short") return true;
   // Space the file system extended but never wrote reads as zeros (etcd's torn-write rule):
   // a zero header, or a 512-byte sector of the record that is all zeros, marks a write whose
   // pages reached the disk only in part (pages may be written back in any order).
   if (isZeroFrom(bytes, position)) return true;
-  const length = view.getUint32(position + 4, true);
-  const recordEnd = Math.min(bytes.length, position + RECORD_HEADER_BYTES + length);
+  const recordEnd = Math.min(bytes.length, position + claimedRecordBytes(view, position));
   if (hasZeroSector(bytes, position, recordEnd)) return true;
   // A valid later record means the bad one sits in the middle: corruption, not a torn tail.
-  return findLaterRecord(bytes, view, position + 1, expectedIndex) === undefined;
+  return findLaterRecord(bytes, view, position, first, slot) === undefined;
 }
 
 /** Whether `bytes` from `position` on are a footer whose offsets array equals `offsets`. */
@@ -472,17 +561,42 @@ function isZeroFrom(bytes: Uint8Array, position: number): boolean {
   return true;
 }
 
-/** The position of a valid record with an index ≥ `expectedIndex` after `from`, if any. */
+/**
+ * Bytes of candidate records {@linkcode findLaterRecord} checksums at most. Bytes that merely
+ * look like headers cost a checksum over the length they claim. A torn write leaves zeros (never
+ * a plausible header: a zero slot needs the term flag) and pieces of its own records (settled
+ * by one checksum each), so only damage full of header-like bytes runs out of it, and it is
+ * then counted as corruption.
+ */
+const LATER_RECORD_CHECK_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * The position of a valid record after the bad one at `position` (in `slot`) of `bytes`, a
+ * segment whose first index is `first`, if any: one whose slot is at least `slot` and no further
+ * on than the bytes in between allow (a record takes at least 13). When ruling that out would
+ * mean checksumming more than {@linkcode LATER_RECORD_CHECK_BYTES_MAX}, the first candidate past
+ * the budget is returned, as if valid: the caller then refuses to open rather than cut what
+ * might be acknowledged records.
+ */
 export function findLaterRecord(
   bytes: Uint8Array,
   view: DataView,
-  from: number,
-  expectedIndex: number,
+  position: number,
+  first: number,
+  slot: number,
 ): number | undefined {
-  for (let p = from; p + RECORD_HEADER_BYTES <= bytes.length; p++) {
-    const index = getU64(view, p + 8);
-    if (index < expectedIndex || index > expectedIndex + 0x7fffffff) continue;
-    if (typeof checkRecord(bytes, view, p, bytes.length, index) === "number") return p;
+  let budget = LATER_RECORD_CHECK_BYTES_MAX;
+  for (let p = position + 1; p + RECORD_HEADER_BYTES <= bytes.length; p++) {
+    const candidate = view.getUint32(p + 8, true);
+    const slotsBetween = Math.ceil((p - position) / RECORD_HEADER_BYTES);
+    if (candidate < slot || candidate > slot + slotsBetween) continue;
+    if (!isPlausibleHeader(view, p, candidate)) continue;
+    const size = claimedRecordBytes(view, p);
+    if (p + size > bytes.length) continue;
+    budget -= size;
+    if (budget < 0) return p;
+    const index = first + candidate;
+    if (typeof checkRecord(bytes, view, p, bytes.length, index, candidate) === "number") return p;
   }
   return undefined;
 }
@@ -538,7 +652,9 @@ function primeRecent(
   let start = segment.count;
   while (start > 0 && segment.end - offsets[start - 1]! <= bytesMax) start--;
   for (let k = start; k < segment.count; k++) {
-    const decoded = decodeRecord(bytes, view, offsets[k]!, segment.end, segment.first + k);
+    const index = segment.first + k;
+    const term = loaded.runs.termAt(index);
+    const decoded = decodeRecord(bytes, view, offsets[k]!, segment.end, index, k, term);
     assert(decoded.ok, "a checked record decodes");
     loaded.recent.push(decoded.entry);
   }

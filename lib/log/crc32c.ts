@@ -54,9 +54,9 @@ export function crc32c(
   if (LITTLE_ENDIAN && end - i >= WORDS_FROM_BYTES) {
     // Bytes up to a 4-byte boundary of the underlying buffer, then whole words: four loads per
     // sixteen bytes instead of sixteen (about 25% faster for 1 KiB records on V8).
-    const base = b.byteOffset;
+    const w = wordsOf(b, end);
+    const base = lastBase;
     while (((base + i) & 3) !== 0) crc = t[(crc ^ b[i++]!) & 0xff]! ^ (crc >>> 8);
-    const w = wordsOf(b.buffer);
     let k = (base + i) >>> 2;
     const stop = k + ((end - i) >>> 4) * 4;
     while (k < stop) {
@@ -73,6 +73,15 @@ export function crc32c(
         t[768 + (z & 0xff)]! ^ t[512 + ((z >>> 8) & 0xff)]! ^
         t[256 + ((z >>> 16) & 0xff)]! ^ t[z >>> 24]!;
       k += 4;
+    }
+    // The last whole words four bytes per step (slicing-by-4 on the first four tables): records
+    // end anywhere, and up to fifteen bytes one at a time were a tenth of a 128-byte record.
+    const wordStop = (base + end) >>> 2;
+    while (k < wordStop) {
+      const a = crc ^ w[k]!;
+      crc = t[768 + (a & 0xff)]! ^ t[512 + ((a >>> 8) & 0xff)]! ^
+        t[256 + ((a >>> 16) & 0xff)]! ^ t[a >>> 24]!;
+      k++;
     }
     i = (k << 2) - base;
   } else {
@@ -93,22 +102,57 @@ export function crc32c(
   return ~crc >>> 0;
 }
 
-/** Ranges shorter than this take the byte path (aligning and the word view cost more). */
-const WORDS_FROM_BYTES = 64;
+/**
+ * Computes the CRC32C of the eight little-endian bytes of `value` (a safe non-negative
+ * integer), continuing from `previous` as {@linkcode crc32c} does: for checksums that cover a
+ * number without storing it, such as a log record's index.
+ *
+ * @example
+ * ```ts
+ * import { crc32c, crc32cU64 } from "./crc32c.ts";
+ * const bytes = new Uint8Array(8);
+ * new DataView(bytes.buffer).setUint32(0, 4711, true);
+ * console.log(crc32cU64(4711) === crc32c(bytes)); // true
+ * ```
+ */
+export function crc32cU64(value: number, previous = 0): number {
+  const t = TABLES;
+  let crc = ~previous | 0;
+  let a = crc ^ (value >>> 0);
+  crc = t[768 + (a & 0xff)]! ^ t[512 + ((a >>> 8) & 0xff)]! ^
+    t[256 + ((a >>> 16) & 0xff)]! ^ t[a >>> 24]!;
+  a = crc ^ ((value / 0x1_0000_0000) >>> 0);
+  crc = t[768 + (a & 0xff)]! ^ t[512 + ((a >>> 8) & 0xff)]! ^
+    t[256 + ((a >>> 16) & 0xff)]! ^ t[a >>> 24]!;
+  return ~crc >>> 0;
+}
+
+/**
+ * Ranges shorter than this take the byte path (aligning costs more). 32 rather than 64: with the
+ * view cached per byte array, 40- to 63-byte records were 10-30% faster on the word path.
+ */
+const WORDS_FROM_BYTES = 32;
 /** Word loads read the buffer's bytes in platform order: the word path needs little-endian. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * A word view of the buffer last checksummed. Log writes checksum many records in a row of one
- * buffer, so one view serves them all; it keeps only that one buffer alive.
+ * A word view of the buffer behind the byte array last checksummed, and that array's offset in
+ * it. Log writes checksum many records in a row of one buffer, so one view serves them all; it
+ * keeps only that one buffer alive. It is keyed by the byte array itself: reading its `buffer`
+ * and `byteOffset` on every call cost about a tenth of a 128-byte record on JavaScriptCore.
  */
-let lastBuffer: ArrayBufferLike | undefined;
+let lastBytes: Uint8Array | undefined;
 let lastWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+let lastBase = 0;
 
-function wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
-  if (buffer !== lastBuffer) {
+/** The word view for `bytes` (also setting `lastBase`), covering at least `bytes[0, end)`. */
+function wordsOf(bytes: Uint8Array, end: number): Int32Array<ArrayBufferLike> {
+  // The length check catches a view whose resizable buffer grew since the view was made.
+  if (bytes !== lastBytes || (lastBase + end) >>> 2 > lastWords.length) {
+    const buffer = bytes.buffer;
     lastWords = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-    lastBuffer = buffer;
+    lastBase = bytes.byteOffset;
+    lastBytes = bytes;
   }
   return lastWords;
 }

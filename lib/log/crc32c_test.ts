@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { crc32c } from "./crc32c.ts";
+import { crc32c, crc32cU64 } from "./crc32c.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -48,6 +48,29 @@ describe("crc32c", () => {
     other[500] = other[500]! ^ 1;
     assert.notEqual(crc32c(backing, 0, 0, 1000), crc32c(other, 0, 0, 1000));
     assert.equal(crc32c(backing, 0, 0, 1000), slowCrc32c(backing.subarray(0, 1000)));
+  });
+
+  test("follows a view whose resizable buffer grew after it was checksummed", () => {
+    const buffer = new ArrayBuffer(64, { maxByteLength: 4096 });
+    const view = new Uint8Array(buffer); // length-tracking: grows with the buffer
+    view.fill(3);
+    assert.equal(crc32c(view), slowCrc32c(view));
+    buffer.resize(1024);
+    view.fill(5, 64);
+    assert.equal(crc32c(view), slowCrc32c(view.slice()));
+  });
+
+  test("crc32cU64 is the CRC of a number's eight little-endian bytes", () => {
+    const bytes = new Uint8Array(8);
+    const view = new DataView(bytes.buffer);
+    for (
+      const value of [0, 1, 255, 4711, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]
+    ) {
+      view.setBigUint64(0, BigInt(value), true);
+      assert.equal(crc32cU64(value), slowCrc32c(bytes), `${value}`);
+      const tail = text("and then some");
+      assert.equal(crc32c(tail, crc32cU64(value)), slowCrc32c(new Uint8Array([...bytes, ...tail])));
+    }
   });
 
   test("continues across chunks", () => {

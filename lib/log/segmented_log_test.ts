@@ -1,8 +1,20 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LogCorruptionError, RuntimeError } from "../errors.ts";
+import type { OpenOptions } from "../runtime.ts";
 import { SegmentedLog, type SegmentedLogOptions } from "./segmented_log.ts";
 import { FaultFs } from "../../tests/_support/fault_fs.ts";
+import { writeFileAtomic } from "./_atomic_file.ts";
+import { encodeTruncate, TRUNCATE_FILE } from "./_segment_loader.ts";
+import { crc32c } from "./crc32c.ts";
+import {
+  encodeRecord,
+  encodeSegmentHeader,
+  RECORD_HEADER_BYTES,
+  SEGMENT_HEADER_BYTES,
+  TERM_BYTES,
+  viewOf,
+} from "./_record.ts";
 import {
   assertEntries,
   conformance,
@@ -14,6 +26,47 @@ const DIR = "data/log";
 
 async function openOn(fs: FaultFs, options: SegmentedLogOptions = {}): Promise<SegmentedLog> {
   return await SegmentedLog.open(fs, DIR, { segmentBytesMax: 4096, ...options });
+}
+
+/**
+ * Byte offset of the `k`-th record (from 1) of a segment whose entries share one term and carry
+ * `payload` bytes each: the first record stores the term, the others imply it.
+ */
+function recordOffset(k: number, payload: number): number {
+  if (k === 1) return SEGMENT_HEADER_BYTES;
+  const first = RECORD_HEADER_BYTES + TERM_BYTES + payload;
+  return SEGMENT_HEADER_BYTES + first + (k - 2) * (RECORD_HEADER_BYTES + payload);
+}
+
+/** Writes `bytes` as the whole file `path`, durably. */
+async function writeFile(fs: FaultFs, path: string, bytes: Uint8Array): Promise<void> {
+  await fs.mkdir(DIR);
+  const handle = await fs.open(path, { write: true, create: true, truncate: true });
+  await handle.write(bytes, 0);
+  await handle.datasync();
+  await handle.close();
+  await fs.syncDir(DIR);
+}
+
+/** A segment header as format version 1 wrote it (same layout, version field 1). */
+function versionOneHeader(first: number): Uint8Array {
+  const header = encodeSegmentHeader(first);
+  const view = viewOf(header);
+  view.setUint16(4, 1, true);
+  view.setUint32(28, crc32c(header, 0, 0, 28), true);
+  return header;
+}
+
+/** A segment file starting at index 1 made of `records` (entry, stores its term) in order. */
+function segmentOf(records: [ReturnType<typeof makeEntry>, boolean][]): Uint8Array {
+  const bytes = new Uint8Array(1 << 16);
+  const view = viewOf(bytes);
+  bytes.set(encodeSegmentHeader(1));
+  let at = SEGMENT_HEADER_BYTES;
+  for (const [k, [entry, storesTerm]] of records.entries()) {
+    at += encodeRecord(bytes, view, at, entry, k, storesTerm);
+  }
+  return bytes.slice(0, at);
 }
 
 async function segmentFiles(fs: FaultFs): Promise<string[]> {
@@ -89,7 +142,7 @@ describe("SegmentedLog", () => {
     await handle.datasync();
     const again = await openOn(image);
     assert.equal(again.lastIndex(), 9);
-    assert.equal(again.report.tornBytes, 41 - 5);
+    assert.equal(again.report.tornBytes, RECORD_HEADER_BYTES + 16 - 5);
     await again.append([makeEntry(10, 1)]);
     await again.close();
     assert.equal((await openOn(image.image())).lastIndex(), 10);
@@ -101,8 +154,8 @@ describe("SegmentedLog", () => {
     await log.append(makeEntries(1, 11, 1));
     await log.close();
     const [file] = await segmentFiles(fs);
-    const offset = 32 + 41 * 4;
-    fs.corrupt(`${DIR}/${file}`, offset + 30, new Uint8Array([0xee]));
+    const offset = recordOffset(5, 16);
+    fs.corrupt(`${DIR}/${file}`, offset + RECORD_HEADER_BYTES + 2, new Uint8Array([0xee]));
     await assert.rejects(() => openOn(fs.image()), (error) => {
       assert.ok(error instanceof LogCorruptionError);
       assert.equal(error.file, `${DIR}/${file}`);
@@ -121,11 +174,12 @@ describe("SegmentedLog", () => {
     await log.append(makeEntries(1, 31, 1, 100));
     await log.close();
     const [file] = await segmentFiles(fs);
-    // Zero the sector 512..1024: entry 4 (bytes 407..532) reaches into it, so the write is
+    // Zero the sector 512..1024: entry 5 (bytes 492..605) reaches into it, so the write is
     // torn there even though the records after the sector survived.
+    assert.ok(recordOffset(5, 100) < 512 && recordOffset(6, 100) > 512);
     fs.corrupt(`${DIR}/${file}`, 512, new Uint8Array(512));
     const again = await openOn(fs.image());
-    assert.equal(again.lastIndex(), 3);
+    assert.equal(again.lastIndex(), 4);
     assert.ok(again.report.tornBytes > 0);
     await again.close();
   });
@@ -136,7 +190,7 @@ describe("SegmentedLog", () => {
     await log.append(makeEntries(1, 201, 1, 50));
     await log.close();
     const [file] = await segmentFiles(fs);
-    fs.corrupt(`${DIR}/${file}`, 32 + 75 * 3 + 40, new Uint8Array([0x01]));
+    fs.corrupt(`${DIR}/${file}`, recordOffset(4, 50) + 40, new Uint8Array([0x01]));
     const again = await openOn(fs.image(), { cacheBytesMax: 0 });
     // The footer lets open skip the records: the damage shows when they are read.
     await assert.rejects(() => again.entries(1, 10), LogCorruptionError);
@@ -156,11 +210,11 @@ describe("SegmentedLog", () => {
     assert.equal(scanned.report.segmentsScanned, 1);
     assertEntries(await scanned.entries(1, 201), makeEntries(1, 201, 1, 50));
     await scanned.close();
-    fs.corrupt(first, 32 + 75 * 10 + 30, new Uint8Array([0x55])); // payload of entry 11
+    fs.corrupt(first, recordOffset(11, 50) + 30, new Uint8Array([0x55])); // payload of entry 11
     await assert.rejects(() => openOn(fs.image()), (error) => {
       assert.ok(error instanceof LogCorruptionError);
       assert.equal(error.file, first);
-      assert.equal(error.offset, 32 + 75 * 10);
+      assert.equal(error.offset, recordOffset(11, 50));
       return true;
     });
     const repaired = await openOn(fs.image(), { repair: true });
@@ -169,6 +223,190 @@ describe("SegmentedLog", () => {
     assert.deepEqual((await segmentFiles(fs.image())).length, files.length);
     await repaired.append(makeEntries(11, 13, 2, 50));
     await repaired.close();
+  });
+
+  test("an interrupted truncateBack into a sealed segment completes over a torn new footer", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { cacheBytesMax: 0 });
+    await log.append(makeEntries(1, 161, 1, 50));
+    await log.close();
+    const files = await segmentFiles(fs);
+    assert.ok(files.length >= 3);
+    // truncateBack(30) wrote its intent file, then cut the sealed first segment and wrote the
+    // new footer at the cut; power failed: the cut was lost but the footer's first bytes reached
+    // the disk over record 31, the first one dropped.
+    await writeFileAtomic(fs, DIR, TRUNCATE_FILE, encodeTruncate(30));
+    fs.corrupt(`${DIR}/${files[0]}`, recordOffset(31, 50), new Uint8Array([32, 0, 0, 0]));
+    const image = fs.image();
+    const again = await openOn(image, { cacheBytesMax: 0 });
+    assert.equal(again.lastIndex(), 30);
+    assertEntries(await again.entries(1, 31), makeEntries(1, 31, 1, 50));
+    assert.deepEqual(await segmentFiles(image), [files[0]]);
+    await again.append(makeEntries(31, 33, 2, 50));
+    await again.close();
+    const third = await openOn(image.image(), { cacheBytesMax: 0 });
+    assert.equal(third.lastIndex(), 32);
+    assert.equal(third.term(32), 2);
+    await third.close();
+  });
+
+  test("a record stores its term only first in its segment and where the term changes", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { segmentBytesMax: 1 << 20, cacheBytesMax: 0 });
+    await log.append(makeEntries(1, 4, 1, 10));
+    await log.append([...makeEntries(4, 6, 1, 10), ...makeEntries(6, 9, 2, 10)]);
+    await log.append(makeEntries(9, 10, 2, 10));
+    await log.append(makeEntries(10, 12, 5, 10));
+    await log.close();
+    const [file] = await segmentFiles(fs);
+    const withTerm = 3; // entries 1, 6 and 10
+    const size = SEGMENT_HEADER_BYTES + 11 * (RECORD_HEADER_BYTES + 10) + withTerm * TERM_BYTES;
+    assert.equal(fs.fileBytes(`${DIR}/${file}`).length, size);
+    const again = await openOn(fs.image(), { cacheBytesMax: 0 });
+    const expected = [...makeEntries(1, 6, 1, 10), ...makeEntries(6, 10, 2, 10)];
+    assertEntries(await again.entries(1, 12), [...expected, ...makeEntries(10, 12, 5, 10)]);
+    assert.deepEqual([5, 6, 9, 10].map((i) => again.term(i)), [1, 2, 2, 5]);
+    await again.close();
+  });
+
+  test("maxBytes counts payload + 25 per entry read from disk, whatever its header", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { cacheBytesMax: 0 });
+    // Every entry starts a term, so every record on disk stores one (21-byte headers).
+    for (let i = 1; i <= 10; i++) await log.append(makeEntries(i, i + 1, i, 100));
+    assert.equal((await log.entries(1, 11, 3 * 125)).length, 3);
+    assert.equal((await log.entries(1, 11, 3 * 125 - 1)).length, 2);
+    assert.equal((await log.entries(4, 11, 1)).length, 1);
+    await log.close();
+  });
+
+  test("refuses segments of format version 1 with a precise error, even with repair", async () => {
+    for (const files of [1, 2]) {
+      for (const repair of [false, true]) {
+        const fs = new FaultFs();
+        // Version-1 records: 25-byte headers after the segment header (their bytes do not matter).
+        const body = new Uint8Array(25 + 16).fill(7);
+        await writeFile(fs, `${DIR}/00000000000000000001.seg`, versionOneHeader(1));
+        if (files === 2) {
+          const older = new Uint8Array(SEGMENT_HEADER_BYTES + body.length);
+          older.set(versionOneHeader(1));
+          older.set(body, SEGMENT_HEADER_BYTES);
+          await writeFile(fs, `${DIR}/00000000000000000001.seg`, older);
+          await writeFile(fs, `${DIR}/00000000000000000002.seg`, versionOneHeader(2));
+        }
+        await assert.rejects(() => openOn(fs, { repair }), (error) => {
+          assert.ok(error instanceof LogCorruptionError);
+          assert.match(error.message, /format version 1 is not supported/);
+          assert.equal(error.file, `${DIR}/00000000000000000001.seg`);
+          assert.equal(error.offset, 4);
+          return true;
+        });
+        assert.equal((await segmentFiles(fs)).length, files, "nothing removed");
+      }
+    }
+  });
+
+  test("a record checks out only at its own index, even in the same slot of another segment", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { segmentBytesMax: 400 });
+    await log.append(makeEntries(1, 41, 1, 16));
+    await log.close();
+    const files = await segmentFiles(fs);
+    assert.ok(files.length >= 3);
+    // Both second records: slot 1, same term and payload size; only the index differs.
+    const from = fs.fileBytes(`${DIR}/${files[0]}`);
+    const second = from.slice(recordOffset(2, 16), recordOffset(3, 16));
+    fs.corrupt(`${DIR}/${files[files.length - 1]}`, recordOffset(2, 16), second);
+    await assert.rejects(() => openOn(fs.image(), { segmentBytesMax: 400 }), (error) => {
+      assert.ok(error instanceof LogCorruptionError);
+      assert.match(error.message, /\(checksum\)/);
+      assert.equal(error.offset, recordOffset(2, 16));
+      return true;
+    });
+  });
+
+  test("a segment's first record without its term is corruption", async () => {
+    const fs = new FaultFs();
+    const bytes = segmentOf([[makeEntry(1, 1), false], [makeEntry(2, 1), false]]);
+    await writeFile(fs, `${DIR}/00000000000000000001.seg`, bytes);
+    await assert.rejects(() => openOn(fs), (error) => {
+      assert.ok(error instanceof LogCorruptionError);
+      assert.match(error.message, /\(term\)/);
+      assert.equal(error.offset, SEGMENT_HEADER_BYTES);
+      return true;
+    });
+  });
+
+  test("the search for a record after a bad one is bounded: header-like noise is corruption", async () => {
+    const fs = new FaultFs();
+    const good = segmentOf([[makeEntry(1, 1), true], [makeEntry(2, 1), false]]);
+    // A bad third record, then 8 MiB of bytes that all look like headers of slot 3 claiming
+    // 4 MiB: ruling them all out would checksum terabytes.
+    const noise = new Uint8Array(8 << 20);
+    const noiseView = viewOf(noise);
+    for (let p = 0; p + RECORD_HEADER_BYTES <= noise.length; p += RECORD_HEADER_BYTES) {
+      noiseView.setUint32(p, 0xdeadbeef, true);
+      noiseView.setUint32(p + 4, 4 << 20, true);
+      noiseView.setUint32(p + 8, 3, true);
+    }
+    const bad = segmentOf([[makeEntry(1, 1), true], [makeEntry(2, 1), false], [
+      makeEntry(3, 1),
+      false,
+    ]]).subarray(good.length);
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
+    const bytes = new Uint8Array(good.length + bad.length + noise.length);
+    bytes.set(good);
+    bytes.set(bad, good.length);
+    bytes.set(noise, good.length + bad.length);
+    await writeFile(fs, `${DIR}/00000000000000000001.seg`, bytes);
+    await assert.rejects(() => openOn(fs, { segmentBytesMax: 1 << 24 }), (error) => {
+      assert.ok(error instanceof LogCorruptionError);
+      assert.equal(error.offset, good.length);
+      return true;
+    });
+    const repaired = await openOn(fs, { segmentBytesMax: 1 << 24, repair: true });
+    assert.equal(repaired.lastIndex(), 2);
+    await repaired.close();
+  });
+
+  test("a disk read overtaken by a truncation and new appends returns the log as it is now", async () => {
+    const fs = new FaultFs();
+    const gate = { open: Promise.resolve() };
+    // Reads wait at the gate, so the truncation lands while one is in flight.
+    const gated = new Proxy(fs, {
+      get(target, key) {
+        if (key === "open") {
+          return async (path: string, options: OpenOptions) => {
+            const handle = await target.open(path, options);
+            return new Proxy(handle, {
+              get(h, k) {
+                const value = Reflect.get(h, k);
+                if (k !== "read") return typeof value === "function" ? value.bind(h) : value;
+                return async (buffer: Uint8Array, position: number) => {
+                  await gate.open;
+                  return await h.read(buffer, position);
+                };
+              },
+            });
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const log = await SegmentedLog.open(gated, DIR, { segmentBytesMax: 1 << 20, cacheBytesMax: 0 });
+    await log.append(makeEntries(1, 21, 1, 30));
+    let release = () => {};
+    gate.open = new Promise((resolve) => {
+      release = resolve;
+    });
+    const reading = log.entries(1, 21);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await log.truncateBack(5);
+    await log.append(makeEntries(6, 21, 2, 30));
+    release();
+    assertEntries(await reading, [...makeEntries(1, 6, 1, 30), ...makeEntries(6, 21, 2, 30)]);
+    await log.close();
   });
 
   test("a failed fsync is never acknowledged and stops the log", async () => {

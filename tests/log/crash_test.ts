@@ -57,6 +57,15 @@ function script(): { steps: Step[]; states: State[] } {
     }
     append(batches);
   };
+  // One batch whose term changes inside it: the record that starts the new term stores it.
+  const appendAcrossTerms = (parts: [count: number, term: number][]) => {
+    const out: LogEntry[] = [];
+    for (const [count, partTerm] of parts) {
+      for (let i = 0; i < count; i++) out.push(makeEntry(next() + out.length, partTerm, 18, i % 3));
+    }
+    term = parts[parts.length - 1]![1];
+    append([out]);
+  };
   const truncateBack = (index: number) =>
     push({ kind: "truncateBack", index }, {
       ...state,
@@ -88,6 +97,7 @@ function script(): { steps: Step[]; states: State[] } {
   truncateBack(9);
   term = 4;
   for (let i = 0; i < 4; i++) appendOne(5, 25);
+  appendAcrossTerms([[2, 4], [3, 5]]);
   truncateFront(20);
   appendOne(2, 10);
   truncateFront(next() - 1);
