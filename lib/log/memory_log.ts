@@ -67,6 +67,12 @@ export class MemoryLog implements RaftLog {
     await Promise.resolve();
   }
 
+  /** Appends a batch; in memory it is done at once. */
+  appendNow(entries: readonly LogEntry[]): undefined {
+    this.appendBuffered(entries);
+    return undefined;
+  }
+
   /** Appends a batch. */
   appendBuffered(entries: readonly LogEntry[]): void {
     this.#checkOpen();

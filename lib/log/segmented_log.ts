@@ -260,13 +260,51 @@ export class SegmentedLog implements RaftLog {
     return this.#wait(this.#policy === "always");
   }
 
+  /**
+   * Appends a batch and, under `"everysec"` or `"never"` with nothing queued ahead, writes it
+   * through the handle's synchronous call before returning undefined: the bytes are in the
+   * page cache, as the policy promises, and the caller awaits nothing. Otherwise (an fsync to
+   * wait for, a segment to create, a write or truncation in flight) the batch joins the queue
+   * and this returns `append`'s promise. A failed write throws and leaves the log unusable.
+   */
+  appendNow(entries: readonly LogEntry[]): Promise<void> | undefined {
+    this.#checkUsable();
+    if (this.#policy === "always" || this.#draining || this.#queue.length > 0) {
+      return this.append(entries);
+    }
+    this.#appendToMemory(entries);
+    const op = this.#queue.length === 1 ? this.#queue[0]! : undefined;
+    const handle = op?.kind === "write" ? op.segment.handle : undefined;
+    if (op?.kind === "write" && handle !== undefined) {
+      let written: boolean;
+      try {
+        written = handle.writeNow(op.buffer.subarray(0, op.length), op.position);
+      } catch (error) {
+        this.#failure ??= error;
+        throw error;
+      }
+      if (written) {
+        this.#queue = [];
+        this.#noteWritten(op);
+        return undefined;
+      }
+    }
+    this.#kick();
+    return this.#wait(false);
+  }
+
   /** Appends a batch to memory and the write queue; nothing waits for the disk. */
   appendBuffered(entries: readonly LogEntry[]): void {
+    this.#appendToMemory(entries);
+    this.#kick();
+  }
+
+  /** The in-memory half of an append: checks, framing into the queue's write op, the cache. */
+  #appendToMemory(entries: readonly LogEntry[]): void {
     this.#checkUsable();
     checkBatch(entries, this.#lastIndex, this.term(this.#lastIndex) ?? 0);
     if (!this.#appendToTail(entries)) { for (const entry of entries) this.#appendOne(entry); }
     this.#cache.evict(this.#writtenIndex + 1);
-    this.#kick();
   }
 
   /** Writes and fdatasyncs everything appended so far. */

@@ -458,6 +458,61 @@ describe("SegmentedLog", () => {
     });
   }
 
+  test('appendNow under "everysec" and "never" writes before it returns, with no promise', async () => {
+    for (const sync of ["everysec", "never"] as const) {
+      const fs = new FaultFs();
+      const log = await openOn(fs, { sync, segmentBytesMax: 1 << 20 });
+      await log.append(makeEntries(1, 2, 1)); // creates the segment (its header, its handle)
+      let writes = 0;
+      let syncs = 0;
+      fs.failWhen((op) => {
+        if (op === "write") writes++;
+        if (op === "datasync") syncs++;
+        return false;
+      });
+      assert.equal(log.appendNow(makeEntries(2, 5, 1)), undefined);
+      assert.equal(writes, 1, "written by the time appendNow returned");
+      assert.equal(syncs, 0);
+      assert.equal(log.lastIndex(), 4);
+      assert.equal(fs.lastUnsyncedWriteBytes() !== undefined, true);
+      await log.sync();
+      assertEntries(await (await openOn(fs.image())).entries(1, 5), makeEntries(1, 5, 1));
+      await log.close();
+    }
+  });
+
+  test('appendNow waits its turn: under "always", and behind queued work, it returns a promise', async () => {
+    const fs = new FaultFs();
+    const always = await openOn(fs, { sync: "always" });
+    await always.append(makeEntries(1, 2, 1));
+    const pending = always.appendNow(makeEntries(2, 3, 1));
+    assert.ok(pending instanceof Promise, "an fsync to wait for");
+    await pending;
+    await always.close();
+
+    const other = new FaultFs();
+    const log = await openOn(other, { sync: "never" });
+    await log.append(makeEntries(1, 4, 1));
+    const truncating = log.truncateBack(2);
+    const after = log.appendNow(makeEntries(3, 5, 2));
+    assert.ok(after instanceof Promise, "queued behind the truncation");
+    await Promise.all([truncating, after]);
+    assertEntries(await log.entries(1, 5), [...makeEntries(1, 3, 1), ...makeEntries(3, 5, 2)]);
+    await log.close();
+  });
+
+  test("a failed synchronous write throws and leaves the log unusable", async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { sync: "never" });
+    await log.append(makeEntries(1, 2, 1));
+    fs.failWhen((op) => op === "write");
+    assert.throws(() => log.appendNow(makeEntries(2, 3, 1)), RuntimeError);
+    fs.failWhen(() => false);
+    assert.throws(() => log.appendNow(makeEntries(3, 4, 1)), RuntimeError);
+    await assert.rejects(log.append(makeEntries(3, 4, 1)), RuntimeError);
+    await log.close().catch(() => {});
+  });
+
   test("appends made while a sync runs share one write and one fdatasync", async () => {
     const fs = new FaultFs();
     const log = await openOn(fs, { segmentBytesMax: 1 << 20 });

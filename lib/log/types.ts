@@ -80,6 +80,13 @@ export interface RaftLog {
    * (`RangeError` otherwise). Visible at once; resolves as the sync policy promises.
    */
   append(entries: readonly LogEntry[]): Promise<void>;
+  /**
+   * Like `append`, but when the policy waits for no fsync and nothing is queued ahead, the
+   * batch is written before this returns and the result is undefined: no promise at all on
+   * the hot path of durability low and medium. Otherwise it returns `append`'s promise.
+   * A failed synchronous write throws.
+   */
+  appendNow(entries: readonly LogEntry[]): Promise<void> | undefined;
   /** Appends without waiting for durability whatever the policy; `sync()` makes it durable. */
   appendBuffered(entries: readonly LogEntry[]): void;
   /** Writes and fdatasyncs everything appended so far. */

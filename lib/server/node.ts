@@ -503,7 +503,7 @@ export class RaftServer implements Node {
         if (first <= log.lastIndex()) {
           return log.truncateBack(first - 1).then(() => log.append(entries));
         }
-        return log.append(entries);
+        return log.appendNow(entries);
       },
       persistHardState: (state: HardState) => {
         const saved = this.storage.hardState();

@@ -112,6 +112,15 @@ function script(): { steps: Step[]; states: State[] } {
 async function runStep(log: SegmentedLog, step: Step, acked: Set<number>): Promise<void> {
   switch (step.kind) {
     case "append": {
+      if (step.batches.length === 1) {
+        // A lone batch goes the way the server's Raft loop sends it: appendNow, which writes
+        // synchronously under "everysec" and "never" when nothing is queued ahead.
+        const batch = step.batches[0]!;
+        const pending = log.appendNow(batch);
+        if (pending !== undefined) await pending;
+        for (const entry of batch) acked.add(entry.index);
+        return;
+      }
       await Promise.all(step.batches.map(async (batch) => {
         await log.append(batch);
         for (const entry of batch) acked.add(entry.index);
