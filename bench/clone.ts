@@ -8,13 +8,16 @@
  *
  * The machine is shared and runs vary by ±20%, so redis-server is measured again right before
  * each setup and each ratio is to that adjacent run; the table also gives the server's CPU time
- * per request (utime + stime from /proc), which varies much less than requests per second.
+ * per request (utime + stime from /proc), which varies much less than requests per second. A
+ * setup at durability high, which fsyncs every write before answering it, is compared with
+ * redis-server in its own fsync-every-write mode (`--appendonly yes --appendfsync always`),
+ * measured just before it in the same way.
  * Prints one Markdown table per runtime. Needs redis-server and redis-benchmark (Debian's
  * redis-server and redis-tools).
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -134,15 +137,21 @@ function measureRow(port: number, pid: number): Row {
   return row;
 }
 
-async function measureRedis(): Promise<Row> {
+/**
+ * Measures redis-server: without persistence, or with `fsyncAlways` appending every write to
+ * its AOF and fsyncing it before the reply (in `dir`), the mode durability high compares with.
+ */
+async function measureRedis(fsyncAlways = false, dir = tmpdir()): Promise<Row> {
   const port = await freePort();
+  const persistence = fsyncAlways
+    ? ["--dir", dir, "--appendonly", "yes", "--appendfsync", "always"]
+    : ["--appendonly", "no"];
   const redis = startProcess("redis-server", [
     "--port",
     String(port),
     "--save",
     "",
-    "--appendonly",
-    "no",
+    ...persistence,
     "--bind",
     "127.0.0.1",
   ]);
@@ -244,21 +253,33 @@ function meanRow(rows: Row[]): Row {
 async function runtimeTable(runtime: RuntimeName, root: string): Promise<string[]> {
   const lines: string[] = [];
   const redisRows: Row[] = [];
+  const redisAlwaysRows: Row[] = [];
   const cloneRows: string[] = [];
   for (const setup of SETUPS) {
-    const redis = await measureRedis();
-    redisRows.push(redis);
     const dir = join(root, `${runtime}-${setup.label.replace(/\W+/g, "-")}`);
+    const fsyncAlways = setup.durability === "high";
+    let redis: Row;
+    if (fsyncAlways) {
+      const aofDir = join(root, `${runtime}-aof-${redisAlwaysRows.length}`);
+      mkdirSync(aofDir);
+      redis = await measureRedis(true, aofDir);
+      rmSync(aofDir, { recursive: true, force: true });
+      redisAlwaysRows.push(redis);
+    } else {
+      redis = await measureRedis();
+      redisRows.push(redis);
+    }
     const cluster = await startCluster(runtime, setup, dir);
     const row = measureRow(cluster.ports[0]!, cluster.processes[0]!.child.pid!);
     for (const child of cluster.processes) await child.kill("SIGKILL");
+    const label = fsyncAlways ? `${setup.label} (ratios to fsync-always redis)` : setup.label;
     cloneRows.push(
-      `| clone, ${setup.label} | ${TESTS.map((t) => cell(row.get(t), redis.get(t))).join(" | ")} |`,
+      `| clone, ${label} | ${TESTS.map((t) => cell(row.get(t), redis.get(t))).join(" | ")} |`,
     );
   }
   const redisMean = meanRow(redisRows);
-  const spread = (test: string) => {
-    const rates = redisRows.map((row) => row.get(test)?.rate ?? 0);
+  const spread = (rows: Row[], test: string) => {
+    const rates = rows.map((row) => row.get(test)?.rate ?? 0);
     return `${format(Math.min(...rates))}–${format(Math.max(...rates))}`;
   };
   lines.push(
@@ -273,7 +294,18 @@ async function runtimeTable(runtime: RuntimeName, root: string): Promise<string[
       TESTS.map((t) => cell(redisMean.get(t), undefined)).join(" | ")
     } |`,
   );
-  lines.push(`| redis-server, range of those runs | ${TESTS.map(spread).join(" | ")} |`);
+  lines.push(
+    `| redis-server, range of those runs | ${TESTS.map((t) => spread(redisRows, t)).join(" | ")} |`,
+  );
+  if (redisAlwaysRows.length > 0) {
+    const alwaysMean = meanRow(redisAlwaysRows);
+    lines.push(
+      `| redis-server --appendfsync always, mean of ${redisAlwaysRows.length} runs (range) | ${
+        TESTS.map((t) => `${cell(alwaysMean.get(t), undefined)} (${spread(redisAlwaysRows, t)})`)
+          .join(" | ")
+      } |`,
+    );
+  }
   lines.push(...cloneRows);
   lines.push(await fillLine(runtime, root));
   return lines;
