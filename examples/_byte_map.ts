@@ -419,18 +419,7 @@ export class ByteMap<V> {
 
   /** Moves every entry into a fresh table of `capacity` slots, by the hashes already stored. */
   #resize(capacity: number): void {
-    const table = this.#table;
-    const longKeys = this.#longKeys;
-    const values = this.#values;
-    const slots = this.#mask + 1;
-    this.#table = new Int32Array(capacity * SLOT_WORDS);
-    this.#longKeys = emptySlots(capacity);
-    this.#values = emptySlots(capacity);
-    this.#mask = capacity - 1;
-    for (let slot = 0; slot < slots; slot++) {
-      const hash = table[slot * SLOT_WORDS + HASH]!;
-      if (hash !== 0) this.#move(table, longKeys, values, slot, this.#freeSlot(hash));
-    }
+    this.#rebuild(capacity, false);
   }
 
   /**
@@ -442,19 +431,29 @@ export class ByteMap<V> {
     this.#k0 = seed[0]! | 0;
     this.#k1 = seed[1]! | 0;
     this.#reseeds++;
+    this.#rebuild(this.#mask + 1, true);
+  }
+
+  /**
+   * Moves every entry into a fresh table of `capacity` slots: by the hash stored with it, or,
+   * with `rehash` (after a reseed), by its key's hash under the current hash key.
+   */
+  #rebuild(capacity: number, rehash: boolean): void {
     const table = this.#table;
     const longKeys = this.#longKeys;
     const values = this.#values;
     const slots = this.#mask + 1;
-    this.#table = new Int32Array(slots * SLOT_WORDS);
-    this.#longKeys = emptySlots(slots);
-    this.#values = emptySlots(slots);
+    this.#table = new Int32Array(capacity * SLOT_WORDS);
+    this.#longKeys = emptySlots(capacity);
+    this.#values = emptySlots(capacity);
+    this.#mask = capacity - 1;
     for (let slot = 0; slot < slots; slot++) {
-      if (table[slot * SLOT_WORDS + HASH] === 0) continue;
-      const hash = this.#hash(this.#keyBytes(table, longKeys, slot));
+      const stored = table[slot * SLOT_WORDS + HASH]!;
+      if (stored === 0) continue;
+      const hash = rehash ? this.#hash(this.#keyBytes(table, longKeys, slot)) : stored;
       const free = this.#freeSlot(hash);
       this.#move(table, longKeys, values, slot, free);
-      this.#table[free * SLOT_WORDS + HASH] = hash;
+      if (rehash) this.#table[free * SLOT_WORDS + HASH] = hash;
     }
   }
 
