@@ -255,7 +255,9 @@ export class ReplyQueue {
         this.#finishAndClose();
         return;
       }
-      slot = slot.next;
+      const next: ReplySlot | undefined = slot.next;
+      slot.next = undefined;
+      slot = next;
       this.#head = slot;
       if (slot === undefined) break;
       slot.mark = this.#out.position;

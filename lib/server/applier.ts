@@ -11,6 +11,7 @@
  */
 
 import type { Entry } from "../raft/types.ts";
+import { IndexRing } from "./_index_ring.ts";
 import { decodeCommand } from "./command_codec.ts";
 import type { Logger } from "./logger.ts";
 import type { Applier, Command, Machine, MaybePromise, ReplyWriter } from "./machine.ts";
@@ -251,7 +252,8 @@ class CallbackWaiter implements ProposalWaiter, EntryWaiter {
 export class FrameworkApplier implements Applier {
   readonly #machine: Machine;
   readonly #host: ApplierHost;
-  readonly #pending = new Map<number, EntryWaiter>();
+  /** Waiters by index: a ring, not a Map (see _index_ring.ts: a Map kept replies alive). */
+  readonly #pending = new IndexRing<EntryWaiter>();
   /** The last RECENT_MAX outcomes, in a ring indexed by log index (no map churn per entry). */
   readonly #recent: (Recent | undefined)[] = new Array(RECENT_MAX);
   #applied = 0;
@@ -347,7 +349,7 @@ export class FrameworkApplier implements Applier {
     } else if (index <= this.#applied) {
       waiter.applied(false, new Error(`outcome of index ${index} is no longer known`));
     } else {
-      this.#pending.set(index, waiter);
+      this.#pending.set(waiter);
     }
   }
 
@@ -430,9 +432,8 @@ export class FrameworkApplier implements Applier {
   }
 
   #settle(entry: Entry, ok: boolean, value: unknown): void {
-    const pending = this.#pending.get(entry.index);
+    const pending = this.#pending.take(entry.index);
     if (pending === undefined) return;
-    this.#pending.delete(entry.index);
     if (pending.term === entry.term) pending.applied(ok, value);
     else pending.applied(false, new ProposalLostError(entry.index));
   }
@@ -443,20 +444,13 @@ export class FrameworkApplier implements Applier {
    * client must check), and continue applying after `index`.
    */
   skipTo(index: number, error: Error): void {
-    for (const [at, pending] of this.#pending) {
-      if (at <= index) {
-        this.#pending.delete(at);
-        pending.applied(false, error);
-      }
-    }
+    for (const pending of this.#pending.takeThrough(index)) pending.applied(false, error);
     this.#recent.fill(undefined);
     this.#applied = Math.max(this.#applied, index);
   }
 
   /** Fails every waiting write (on close). */
   failAll(error: Error): void {
-    const waiting = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const pending of waiting) pending.applied(false, error);
+    for (const pending of this.#pending.takeAll()) pending.applied(false, error);
   }
 }
