@@ -299,6 +299,24 @@ export class ByteMap<V> {
     }
   }
 
+  /**
+   * Visits entries in table order from position `from` (0 to start) while `visit` returns true,
+   * and returns the position to resume from, or -1 once every entry was visited. The key is a
+   * view of scratch space, valid only during the call; no strings or pairs are made, so a
+   * snapshot can copy 100k keys without an allocation each. The map must not change between
+   * calls that resume one walk.
+   */
+  scan(from: number, visit: (key: Uint8Array, value: V) => boolean): number {
+    const table = this.#table;
+    const longKeys = this.#longKeys;
+    const values = this.#values;
+    for (let slot = from; slot <= this.#mask; slot++) {
+      if (table[slot * SLOT_WORDS + HASH] === 0) continue;
+      if (!visit(this.#keyBytes(table, longKeys, slot), values[slot] as V)) return slot;
+    }
+    return -1;
+  }
+
   /** The same as {@linkcode ByteMap.entries}. */
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries();

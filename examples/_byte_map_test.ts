@@ -257,6 +257,29 @@ describe("ByteMap", () => {
     randomRun(5, 5000, (next) => pool[next(pool.length)]!);
   });
 
+  test("scan visits every entry once across resumed walks, with the key's bytes", () => {
+    const map = new ByteMap<number>();
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 500; i++) {
+      const key = bytes(random(i + 7), i % 50);
+      map.set(key, i);
+      expected.set(byteString(key), i);
+    }
+    const seen = new Map<string, number>();
+    let walks = 0;
+    for (let cursor = 0; cursor >= 0; walks++) {
+      let budget = 37;
+      cursor = map.scan(cursor, (key, value) => {
+        if (budget-- === 0) return false;
+        assert.ok(!seen.has(byteString(key)), "visited twice");
+        seen.set(byteString(key), value);
+        return true;
+      });
+    }
+    assert.deepEqual([...seen].sort(), [...expected].sort());
+    assert.equal(walks, Math.ceil(expected.size / 37));
+  });
+
   test("grows while inserting, shrinks while deleting, and clear() starts over", () => {
     const checker = new Checker();
     const key = (i: number) => new TextEncoder().encode(`key:${String(i).padStart(12, "0")}`);

@@ -109,24 +109,36 @@ export class Clone implements Machine {
    * several times slower to write and read for large maps.
    */
   async snapshot(writer: SnapshotWriter): Promise<void> {
-    let buffer = new Uint8Array(64 * 1024);
+    const pieceBytes = 64 * 1024;
+    let buffer = new Uint8Array(pieceBytes);
     let view = new DataView(buffer.buffer);
     let used = 0;
-    // No copy needed: the framework applies nothing while the snapshot is being written.
-    for (const [key, value] of this.keys) {
+    // Fills the piece while entries fit (an entry larger than a piece gets one of its own).
+    const put = (key: Uint8Array, value: string): boolean => {
       const size = 8 + key.length + value.length;
       if (used + size > buffer.length) {
-        await writer.write(buffer.subarray(0, used));
-        buffer = new Uint8Array(Math.max(64 * 1024, size));
+        if (used > 0) return false;
+        buffer = new Uint8Array(size);
         view = new DataView(buffer.buffer);
-        used = 0;
       }
       view.setUint32(used, key.length, true);
-      used = putByteString(buffer, used + 4, key);
+      buffer.set(key, used + 4);
+      used += 4 + key.length;
       view.setUint32(used, value.length, true);
       used = putByteString(buffer, used + 4, value);
+      return true;
+    };
+    // The walk resumes where the last piece filled up. No copy of the map is needed: the
+    // framework applies nothing while the snapshot is being written.
+    for (let cursor = 0;;) {
+      cursor = this.keys.scan(cursor, put);
+      if (used > 0) await writer.write(buffer.subarray(0, used));
+      if (cursor < 0) break;
+      // A fresh piece: the writer may keep the one it was given.
+      buffer = new Uint8Array(pieceBytes);
+      view = new DataView(buffer.buffer);
+      used = 0;
     }
-    if (used > 0) await writer.write(buffer.subarray(0, used));
   }
 
   async restore(reader: SnapshotReader): Promise<void> {

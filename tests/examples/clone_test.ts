@@ -105,6 +105,21 @@ describe("examples/clone.ts machine", () => {
     assert.deepEqual(check.replies, [long]);
   });
 
+  test("a snapshot carries values larger than its 64 KiB pieces", async () => {
+    const clone = new Clone();
+    const conn = recorder();
+    const huge = new Uint8Array(200 * 1024).map((_, i) => i * 7);
+    run(clone, conn, "SET", "before", "1");
+    run(clone, conn, "SET", "huge", huge);
+    run(clone, conn, "SET", "after", "2");
+    const restored = new Clone();
+    await restoreFrom(restored, await snapshotOf(clone));
+    assert.deepEqual(entries(restored), entries(clone));
+    const check = recorder();
+    run(restored, check, "GET", "huge");
+    assert.deepEqual(check.replies, [huge]);
+  });
+
   test("the snapshot format: u32 LE key length, key, u32 LE value length, value", async () => {
     const clone = new Clone();
     run(clone, recorder(), "SET", new Uint8Array([0x6b, 0x00, 0xff]), new Uint8Array([0x76, 0x80]));
