@@ -12,6 +12,28 @@ import { ReplyQueue } from "../resp/reply_queue.ts";
 import { arityAccepts, type CommandHandler, type CommandTable } from "./command_table.ts";
 import { quoted } from "./_text.ts";
 
+/**
+ * The key of a handler result's own completion hook. A result with a method under it (the
+ * framework's pending writes, lib/server/applier.ts) is not awaited: the session hands it a
+ * {@linkcode SettleTarget}, the connection's reply writer and the arguments, and the result
+ * calls `settled` exactly once when the command is done. That saves a promise, two closures
+ * and a microtask per write, and the reply ends as soon as it is written, so the next reply
+ * on the connection goes straight to the shared buffer instead of one of its own.
+ */
+export const SETTLE: unique symbol = Symbol("flotilla.settle");
+
+/** Told when a self-settling handler result is done (see {@linkcode SETTLE}). */
+export interface SettleTarget {
+  /** The command finished; `error` is undefined on success. */
+  settled(conn: Conn, error: unknown, args: Uint8Array[]): void;
+}
+
+/** A handler result that reports its own completion (see {@linkcode SETTLE}). */
+export interface SelfSettling {
+  /** Registers the session's target; the result calls it once, now or later. */
+  [SETTLE](target: SettleTarget, conn: Conn, args: Uint8Array[]): void;
+}
+
 /** Settings a {@linkcode Session} takes from the server. */
 export interface SessionOptions {
   /** The commands. */
@@ -60,6 +82,17 @@ export class Session {
   /** The decoder held no complete request when last asked. */
   #inputDrained = true;
   #closed = false;
+  /** A continuation of reading is queued (after self-settled results). */
+  #processQueued = false;
+  readonly #processLater = (): void => {
+    this.#processQueued = false;
+    if (!this.#stopped) this.#process();
+    else this.#finishIfDone();
+  };
+  /** Where self-settling results report (one object per session, not a closure per command). */
+  readonly #settleTarget: SettleTarget = {
+    settled: (conn, error, args) => this.#settledNow(conn, error, args),
+  };
 
   /**
    * Creates a session; call {@linkcode Session.start} to begin reading.
@@ -162,6 +195,11 @@ export class Session {
       if (!conn.ended) conn.end();
       return;
     }
+    const settle = (result as Partial<SelfSettling>)[SETTLE];
+    if (settle !== undefined) {
+      settle.call(result, this.#settleTarget, conn, args);
+      return;
+    }
     result.then(
       () => this.#settled(conn, undefined, args),
       (error: unknown) => this.#settled(conn, error ?? new Error("Rejected"), args),
@@ -174,6 +212,19 @@ export class Session {
     // A slot freed: requests held back by the in-flight bound may go on.
     if (!this.#stopped) this.#process();
     else this.#finishIfDone();
+  }
+
+  /**
+   * A self-settling result is done, maybe in the middle of the caller's work (the Raft loop
+   * applying a batch): end the reply now, and go on reading in a microtask, as after a
+   * promise, so the decoder is never re-entered from inside that work.
+   */
+  #settledNow(conn: Conn, error: unknown, args: Uint8Array[]): void {
+    if (error !== undefined) this.#fail(conn, error, args);
+    else if (!conn.ended) conn.end();
+    if (this.#processQueued) return;
+    this.#processQueued = true;
+    queueMicrotask(this.#processLater);
   }
 
   /**

@@ -49,6 +49,58 @@ class Recorder implements Machine {
   }
 }
 
+/**
+ * Uses what `apply` returns for a write as a promise, the ways a machine may: awaiting it and
+ * writing after, `catch`, `finally`, `Promise.resolve` of it.
+ */
+class PromiseUser implements Machine {
+  value = 0;
+  readonly finallies: number[] = [];
+  command(applier: Applier, conn: ReplyWriter | null, cmd: Command): unknown {
+    const increment = () => ++this.value;
+    switch (cmd.name) {
+      case "incr":
+        return applier.apply(conn, cmd, increment, (value) => conn?.writeInt(value ?? 0));
+      case "awaited":
+        return (async () => {
+          const value = await applier.apply(conn, cmd, increment, () => {});
+          conn?.writeString(`after ${value}`);
+        })();
+      case "caught":
+        return (applier.apply(conn, cmd, () => {
+          throw new Error("boom");
+        }, () => {}) as Promise<unknown>).catch((error) =>
+          conn?.writeString(`caught ${error.message}`)
+        );
+      case "finally":
+        return (applier.apply(
+          conn,
+          cmd,
+          increment,
+          (value) => conn?.writeInt(value ?? 0),
+        ) as Promise<
+          unknown
+        >).finally(() => this.finallies.push(this.value));
+      case "resolved":
+        return Promise.resolve(applier.apply(conn, cmd, increment, () => {})).then((value) =>
+          conn?.writeString(`resolved ${value}`)
+        );
+      case "failing":
+        return applier.apply(conn, cmd, () => {
+          throw new Error("mutate failed");
+        }, () => conn?.writeString("unreachable"));
+      default:
+        throw new UnknownCommandError();
+    }
+  }
+  async snapshot(writer: SnapshotWriter): Promise<void> {
+    await writer.write(String(this.value));
+  }
+  async restore(reader: SnapshotReader): Promise<void> {
+    this.value = Number(new TextDecoder().decode(await reader.readAll()));
+  }
+}
+
 async function start(options: Partial<OpenOptions> = {}): Promise<Node> {
   const port = await freePort();
   const node = await openNode({
@@ -194,6 +246,39 @@ describe("a node in one process", () => {
       await assert.rejects(call(node, ["PING"]));
       for (let i = 0; i < 50 && closed.length === 0; i++) await sleep(10);
       assert.equal(closed.length, 1, "the accepted connection's close was reported");
+    } finally {
+      await node.close();
+    }
+  });
+
+  test("what apply returns for a write works as a promise, in a pipeline, in order", async () => {
+    const machine = new PromiseUser();
+    const node = await start({ machine });
+    try {
+      const replies = await call(
+        node,
+        ["INCR"],
+        ["AWAITED"],
+        ["INCR"],
+        ["CAUGHT"],
+        ["FINALLY"],
+        ["RESOLVED"],
+        ["FAILING"],
+        ["INCR"],
+      );
+      assert.deepEqual(replies, [
+        "1",
+        "after 2",
+        "3",
+        "caught boom",
+        "4",
+        "resolved 5",
+        "-ERR mutate failed",
+        "6",
+      ]);
+      // Once, after its own write (the rest of the batch may have been applied by then).
+      assert.equal(machine.finallies.length, 1);
+      assert.ok(machine.finallies[0]! >= 4);
     } finally {
       await node.close();
     }
