@@ -216,6 +216,11 @@ export class ByteMap<V> {
   #reseeds = 0;
   /** Room to unpack one key: for rehashing and iteration. */
   #scratch = new Uint8Array(INLINE_BYTES_MAX);
+  /**
+   * Views of the scratch space by length, for inline-sized keys: a snapshot walks every key,
+   * and a fresh view each (about 100 bytes of heap on V8) was a fifth of what writes allocate.
+   */
+  #scratchViews: (Uint8Array | undefined)[] = new Array(INLINE_BYTES_MAX + 1).fill(undefined);
 
   constructor(options: ByteMapOptions = {}) {
     const seed = options.seed ?? PROCESS_SEED;
@@ -386,15 +391,19 @@ export class ByteMap<V> {
   #keyBytes(table: Int32Array, longKeys: (string | undefined)[], slot: number): Uint8Array {
     const first = slot * SLOT_WORDS;
     const length = table[first + LENGTH]!;
-    if (length > this.#scratch.length) this.#scratch = new Uint8Array(length * 2);
-    const scratch = this.#scratch;
-    if (length > INLINE_BYTES_MAX) putByteString(scratch, 0, longKeys[slot]!);
-    else {
-      for (let i = 0; i < length; i++) {
-        scratch[i] = table[first + BYTES + (i >>> 2)]! >>> ((i & 3) * 8);
-      }
+    if (length > this.#scratch.length) {
+      this.#scratch = new Uint8Array(length * 2);
+      this.#scratchViews.fill(undefined);
     }
-    return scratch.subarray(0, length);
+    const scratch = this.#scratch;
+    if (length > INLINE_BYTES_MAX) {
+      putByteString(scratch, 0, longKeys[slot]!);
+      return scratch.subarray(0, length);
+    }
+    for (let i = 0; i < length; i++) {
+      scratch[i] = table[first + BYTES + (i >>> 2)]! >>> ((i & 3) * 8);
+    }
+    return this.#scratchViews[length] ??= scratch.subarray(0, length);
   }
 
   /**
