@@ -66,6 +66,25 @@ export function describeFileSystemConformance(runtime: Runtime): void {
       }
     });
 
+    test("writeNow lands where asked after appends, reads and writes elsewhere", async () => {
+      const file = await fs.open(fresh("cursor"), { read: true, write: true, create: true });
+      try {
+        assert.equal(file.writeNow(text("abc"), 0), true);
+        assert.equal(file.writeNow(text("def"), 3), true); // where the last write ended
+        assert.equal(await file.read(new Uint8Array(2), 0), 2); // moves the cursor to 2
+        assert.equal(file.writeNow(text("ghi"), 6), true);
+        await file.write(text("Z"), 1); // an async write moves it too
+        assert.equal(file.writeNow(text("jk"), 9), true);
+        assert.equal(file.writeNow(text("A"), 0), true); // before the cursor
+        assert.equal(file.writeNow(text("lm"), 11), true);
+        const buffer = new Uint8Array(13);
+        assert.equal(await file.read(buffer, 0), 13);
+        assert.deepEqual(buffer, text("AZcdefghijklm"));
+      } finally {
+        await file.close();
+      }
+    });
+
     test("writeNow on a closed handle throws a RuntimeError", async () => {
       const file = await fs.open(fresh("closed"), { read: true, write: true, create: true });
       await file.close();
