@@ -765,7 +765,12 @@ export class SegmentedLog implements RaftLog {
           }
           // The handle is open but for a segment's first write.
           const handle = op.segment.handle ?? await this.#handleOf(op.segment);
-          await handle.write(op.buffer.subarray(0, op.length), op.position);
+          // Written synchronously when it can be (a small write into the page cache): the
+          // fdatasync below then starts within this microtask, not after whatever other
+          // microtasks run while an async write's promise settles (a batch's replies did, and
+          // held each group commit's fsync back by 0.2 ms).
+          const bytes = op.buffer.subarray(0, op.length);
+          if (!handle.writeNow(bytes, op.position)) await handle.write(bytes, op.position);
           this.#noteWritten(op);
         }
         if (waiters.some((waiter) => waiter.sync)) {

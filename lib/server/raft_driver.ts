@@ -180,11 +180,13 @@ export class RaftDriver {
     const hooks = this.#hooks;
     // Committed entries are applied while this pass's new entries are written, not after: they
     // are durable on a quorum already and no later write can touch them. Waiting for the write
-    // first held every reply of one group commit back until the next group's fsync.
+    // first held every reply of one group commit back until the next group's fsync. The write
+    // is started first: the log's work is queued ahead of the microtask that sends the
+    // replies the apply completes, so its fsync is under way while they are written.
+    const persisted = ready.entries.length > 0 ? hooks.persistEntries(ready.entries) : undefined;
     const applied = ready.committedEntries.length > 0
       ? hooks.apply(ready.committedEntries)
       : undefined;
-    const persisted = ready.entries.length > 0 ? hooks.persistEntries(ready.entries) : undefined;
     if (persisted !== undefined) return this.#finishAfter(ready, persisted, applied);
     if (ready.hardState) {
       const saved = hooks.persistHardState(ready.hardState, ready.mustSync);
