@@ -66,7 +66,11 @@ export type {
   SnapshotReader,
   SnapshotWriter,
 } from "./lib/server/machine.ts";
-export { UnknownCommandError, WrongArgumentCountError } from "./lib/server/reply_error.ts";
+export {
+  UnknownCommandError,
+  VerbatimReplyError,
+  WrongArgumentCountError,
+} from "./lib/server/reply_error.ts";
 export {
   Conn,
   ReplyQueue,

@@ -38,7 +38,7 @@ import { registerNodeCommands } from "./node_commands.ts";
 import { argText, connectionState } from "./commands/_context.ts";
 import type { Conn } from "../resp/conn.ts";
 import { joinCluster } from "./join.ts";
-import { errorReplyText } from "./reply_error.ts";
+import { errorReplyText, VerbatimReplyError } from "./reply_error.ts";
 
 /** Finn's names for the roles, as `RAFTSTATE` reports them. */
 export type NodeState = "Leader" | "Follower" | "Candidate" | "Shutdown";
@@ -359,7 +359,7 @@ export class RaftServer implements Node {
   async removePeer(id: string): Promise<void> {
     const membership = this.raft.membership();
     if (!membership.voters.includes(id) && !membership.learners.includes(id)) {
-      throw new Error("peer is unknown");
+      throw new VerbatimReplyError("peer is unknown");
     }
     this.#promoteWhenCaughtUp.delete(id);
     await this.changeMembership({ kind: "remove", id });

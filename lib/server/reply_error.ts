@@ -64,6 +64,29 @@ export class WrongArgumentCountError extends Error {
 }
 
 /**
+ * An error whose message is the whole error reply, with no `ERR` code in front: Finn passes
+ * hashicorp/raft's membership errors through this way, so `RAFTREMOVEPEER` of a server not in
+ * the cluster answers `-peer is unknown`.
+ *
+ * @example
+ * ```ts
+ * import { VerbatimReplyError } from "./reply_error.ts";
+ * throw new VerbatimReplyError("peer is unknown"); // the client reads -peer is unknown
+ * ```
+ */
+export class VerbatimReplyError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message The reply's text (its first line is sent).
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "VerbatimReplyError";
+  }
+}
+
+/**
  * The error reply text (without the leading `-`) for `error`; `command` names the command for
  * Finn's errors thrown without one.
  */
@@ -80,6 +103,7 @@ export function errorReplyText(error: unknown, redirect: RedirectMode, command =
   }
   const message = (error instanceof Error ? error.message : String(error)).split(/\r?\n/)[0]!
     .trim();
+  if (error instanceof VerbatimReplyError) return message || "ERR unknown error";
   // A message that starts with its own code (an upper-case word) goes as is, as Redis's do.
   return /^[A-Z][A-Z_-]*( |$)/.test(message) ? message : `ERR ${message || "unknown error"}`;
 }

@@ -1,6 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { errorReplyText, UnknownCommandError, WrongArgumentCountError } from "./reply_error.ts";
+import {
+  errorReplyText,
+  UnknownCommandError,
+  VerbatimReplyError,
+  WrongArgumentCountError,
+} from "./reply_error.ts";
 import { NotLeaderError } from "../errors.ts";
 
 describe("errorReplyText", () => {
@@ -40,5 +45,14 @@ describe("errorReplyText", () => {
     assert.equal(errorReplyText(new Error("bad\r\nINJECTED"), "try"), "ERR bad");
     assert.equal(errorReplyText("plain", "try"), "ERR plain");
     assert.equal(errorReplyText(new Error(""), "try"), "ERR unknown error");
+  });
+
+  test("sends a verbatim error's text with no code word, as Finn passes hashicorp's on", () => {
+    assert.equal(
+      errorReplyText(new VerbatimReplyError("peer is unknown"), "try"),
+      "peer is unknown",
+    );
+    assert.equal(errorReplyText(new VerbatimReplyError("two\nlines"), "try"), "two");
+    assert.equal(errorReplyText(new VerbatimReplyError(""), "try"), "ERR unknown error");
   });
 });
