@@ -81,6 +81,12 @@ export interface Applier {
   /**
    * Runs a command with the framework's replication and consistency rules (see the module
    * doc). `conn` is null when the framework replays a committed entry.
+   *
+   * Return its result from `command`, or await it. For a write on the node that received it,
+   * the result is a promise in all but identity: it has `then`, `catch` and `finally` and
+   * settles with what `mutate` returned (or its error), but it is not `instanceof Promise`.
+   * The framework learns of its completion without a promise; one is made only if you call
+   * `then` (or `await` it), which keeps a write free of promise and microtask costs.
    */
   apply<T>(
     conn: ReplyWriter | null,
