@@ -5,6 +5,8 @@ import { command, TestClient } from "../../tests/_support/test_client.ts";
 import { Prng } from "../../tests/_support/prng.ts";
 import { createCommandTable } from "./builtins.ts";
 import { serve, type ServeOptions, type Server } from "./server.ts";
+import { SETTLE, type SettleTarget } from "./session.ts";
+import type { Conn } from "../resp/conn.ts";
 
 const servers: Server[] = [];
 const clients: TestClient[] = [];
@@ -285,6 +287,45 @@ describe("server skeleton", () => {
     assert.equal(started, 3);
     while (release.length > 0) release.shift()!();
     const expected = "+done\r\n+done\r\n+done\r\n+PONG\r\n";
+    assert.equal(await client.expect(expected), expected);
+  });
+
+  test("self-settling results: in order, an error reply, and reading resumes at the bound", async () => {
+    const commands = createCommandTable();
+    const pending: { target: SettleTarget; conn: Conn; args: Uint8Array[]; fail: boolean }[] = [];
+    commands.register({
+      name: "later",
+      arity: 2,
+      handler: (conn, args) => {
+        const fail = new TextDecoder().decode(args[1]) === "fail";
+        // A thenable the session must not await: it reports through SETTLE instead.
+        const result = {
+          then: () => assert.fail("the session awaited a self-settling result"),
+          [SETTLE]: (target: SettleTarget, c: Conn, a: Uint8Array[]) => {
+            pending.push({ target, conn: c, args: a, fail });
+          },
+        };
+        return result as unknown as Promise<void>;
+      },
+    });
+    const { client } = await start({ commands, inflightMax: 2 });
+    client.send("LATER a\r\nLATER fail\r\nLATER c\r\nPING\r\n");
+    await delay(10);
+    assert.equal(pending.length, 2, "reading paused at the bound");
+    const settle = (item: (typeof pending)[number]) => {
+      if (item.fail) item.target.settled(item.conn, new Error("no luck"), item.args);
+      else {
+        item.conn.writeString(`done ${new TextDecoder().decode(item.args[1])}`);
+        item.target.settled(item.conn, undefined, item.args);
+      }
+    };
+    // Settled out of order: the replies still leave in command order.
+    settle(pending[1]!);
+    await delay(10);
+    assert.equal(pending.length, 3, "reading resumed when one settled");
+    settle(pending[2]!);
+    settle(pending[0]!);
+    const expected = "+done a\r\n-ERR no luck\r\n+done c\r\n+PONG\r\n";
     assert.equal(await client.expect(expected), expected);
   });
 
