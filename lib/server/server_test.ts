@@ -296,7 +296,7 @@ describe("server skeleton", () => {
     commands.register({
       name: "later",
       arity: 2,
-      handler: (conn, args) => {
+      handler: (_conn, args) => {
         const fail = new TextDecoder().decode(args[1]) === "fail";
         // A thenable the session must not await: it reports through SETTLE instead.
         const result = {
