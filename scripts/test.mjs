@@ -19,12 +19,27 @@ mkdirSync(results, { recursive: true });
 /** One line per runner stage, for the summary table. */
 const stages = [];
 
+/**
+ * Longest a stage may run before it is killed and counted as failed: a test that hangs (a lost
+ * event, a peer that never answers) must fail the run, not hold CI past its 15 minutes. A
+ * normal run takes well under a minute per stage.
+ */
+const STAGE_TIMEOUT_MS = 300_000;
+
 function run(label, command, args) {
   console.log(`\n=== ${label}: ${command} ${args.join(" ")}`);
   const started = Date.now();
-  const child = spawnSync(command, args, { cwd: root, env, stdio: "inherit" });
+  const child = spawnSync(command, args, {
+    cwd: root,
+    env,
+    stdio: "inherit",
+    timeout: STAGE_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  return { status: child.status ?? 1, seconds, error: child.error };
+  const timedOut = child.error?.code === "ETIMEDOUT";
+  if (timedOut) console.log(`=== ${label}: killed after ${STAGE_TIMEOUT_MS / 1000} s`);
+  return { status: child.status ?? 1, seconds, error: child.error, timedOut };
 }
 
 /** A static check counts as one test: it passes when the tool exits 0. */
@@ -59,10 +74,11 @@ function countJunit(file) {
 
 /** A test runner stage: counts come from its JUnit file; a crash with no report is a failure. */
 function suite(label, command, args, junitFile) {
-  const { status, seconds } = run(label, command, args);
-  const counts = countJunit(junitFile);
+  const { status, seconds, timedOut } = run(label, command, args);
+  const counts = timedOut ? undefined : countJunit(junitFile);
   if (counts === undefined) {
-    stages.push({ label, passed: 0, failed: 1, skipped: 0, seconds, note: "no report" });
+    const note = timedOut ? "timed out" : "no report";
+    stages.push({ label, passed: 0, failed: 1, skipped: 0, seconds, note });
     return;
   }
   // A runner that exits non-zero with every case green (a crash between files, an unhandled

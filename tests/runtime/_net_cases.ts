@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { RuntimeError, type RuntimeErrorCode } from "../../lib/errors.ts";
 import type { Connection, Runtime } from "../../lib/runtime.ts";
 import { WRITE_HIGH_WATER_BYTES } from "../../adapters/_write_queue.ts";
-import { delay, echo, listenLoopback, type Probe, probe, utf8 } from "./_net_helpers.ts";
+import { delay, echo, listenLoopback, type Probe, probe, utf8, within } from "./_net_helpers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -170,7 +170,11 @@ export function describeNetworkConformance(runtime: Runtime): void {
         await client.conn.drained();
         await delay(10);
         server.close();
-        const error = await client.closed;
+        const error = await within(
+          client.closed,
+          10_000,
+          () => `close after the peer's reset (ends seen: ${client.ends})`,
+        );
         assert.ok(error instanceof RuntimeError, `expected ECONNRESET, got ${error}`);
         assert.equal(error.code, "ECONNRESET");
         await delay(10);
@@ -369,17 +373,26 @@ export function describeNetworkConformance(runtime: Runtime): void {
 
     test("listener.close stops accepting and keeps accepted connections", async () => {
       const accepted = acceptor();
+      let accepts = 0;
       const listener = await listenLoopback(runtime, (conn) => {
+        accepts++;
         echo(conn);
         accepted.onConnection(conn);
       });
       const client = await dial(runtime, listener.port);
       await accepted.next;
       await listener.close();
-      await rejectsWith(
-        runtime.connect({ hostname: "127.0.0.1", port: listener.port }),
-        "ECONNREFUSED",
-      );
+      try {
+        const late = await runtime.connect({ hostname: "127.0.0.1", port: listener.port });
+        // The port was free again and another process took it (tests run in parallel): the
+        // point stands if our listener accepted nothing more.
+        late.close();
+        await delay(20);
+        assert.equal(accepts, 1, "the closed listener accepted a connection");
+      } catch (error) {
+        assert.ok(error instanceof RuntimeError, `expected a RuntimeError, got ${error}`);
+        assert.equal(error.code, "ECONNREFUSED", error.message);
+      }
       client.conn.write(utf8("still here"));
       await client.receivedAtLeast(10);
       assert.equal(client.text(), "still here");

@@ -111,3 +111,15 @@ export function delay(ms: number): Promise<void> {
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
+
+/**
+ * `promise`, or a rejection naming `what` after `ms`: a lost event fails its test with a reason
+ * instead of hanging the run (Deno's node:test does not enforce a test's `timeout`).
+ */
+export function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what()} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
