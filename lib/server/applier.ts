@@ -149,8 +149,8 @@ const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => 
 };
 
 const PENDING = 0;
-const DONE = 1;
-const FAILED = 2;
+const DONE = 1 as const;
+const FAILED = 2 as const;
 
 /**
  * One client write from proposal to reply, in one object: the proposer's waiter, the entry's
@@ -256,25 +256,22 @@ class PendingWrite<T> implements ProposalWaiter, EntryWaiter, Promise<T | undefi
   }
 
   #done(value: unknown): void {
-    this.#writes.writesInFlight--;
-    this.#state = DONE;
-    this.#outcome = value;
-    this.#target?.settled(this.#conn!, undefined, this.#args!);
-    this.#resolve?.(value);
-    this.#release();
+    this.#finish(DONE, value);
   }
 
   #fail(error: unknown): void {
-    this.#writes.writesInFlight--;
-    this.#state = FAILED;
-    this.#outcome = error;
-    this.#target?.settled(this.#conn!, error, this.#args!);
-    this.#reject?.(error);
-    this.#release();
+    this.#finish(FAILED, error);
   }
 
-  /** Lets go of the session, the reply writer and the callbacks once they were told. */
-  #release(): void {
+  /** Settles the write: tells the session and the promise, if any, then lets go of them. */
+  #finish(state: typeof DONE | typeof FAILED, outcome: unknown): void {
+    this.#writes.writesInFlight--;
+    this.#state = state;
+    this.#outcome = outcome;
+    this.#target?.settled(this.#conn!, state === FAILED ? outcome : undefined, this.#args!);
+    if (state === DONE) this.#resolve?.(outcome);
+    else this.#reject?.(outcome);
+    // Let go of the session, the reply writer and the callbacks: they were told.
     this.#target = undefined;
     this.#conn = undefined;
     this.#args = undefined;
