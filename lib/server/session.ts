@@ -222,8 +222,8 @@ export class Session {
   #settledNow(conn: Conn, error: unknown, args: Uint8Array[]): void {
     if (error !== undefined) this.#fail(conn, error, args);
     else if (!conn.ended) conn.end();
-    // Nothing to go on with while reading runs and no whole request waits in the decoder.
-    if (this.#reading && this.#inputDrained && !this.#peerEnded && !this.#stopped) return;
+    // Nothing to go on with once stopped, or while reading runs and no whole request waits.
+    if (this.#stopped || (this.#reading && this.#inputDrained && !this.#peerEnded)) return;
     if (this.#processQueued) return;
     this.#processQueued = true;
     queueMicrotask(this.#processLater);
