@@ -105,7 +105,10 @@ export class ByteReader {
   }
 
   blob(): Uint8Array {
-    const length = this.length(this.remaining());
+    // Bounded by what is left after the length itself: measured before it, a blob running up to
+    // a varint's size past the end passed, and came back short (subarray clamps).
+    const length = this.varint();
+    if (length > this.remaining()) throw this.error("blob exceeds the bytes left");
     const start = this.#position;
     this.#position += length;
     return this.#bytes.subarray(start, start + length);
