@@ -111,7 +111,9 @@ export class ByteReader {
     if (length > this.remaining()) throw this.error("blob exceeds the bytes left");
     const start = this.#position;
     this.#position += length;
-    return this.#bytes.subarray(start, start + length);
+    const bytes = this.#bytes;
+    // The constructor rather than subarray(): no species lookup (see RespDecoder).
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + start, length);
   }
 
   text(): string {

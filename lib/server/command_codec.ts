@@ -34,7 +34,8 @@ export function encodeCommandEntry(args: readonly Uint8Array[]): Uint8Array {
   }
   const start = slabUsed;
   slabUsed = writeArgs(slab, start, args);
-  return slab.subarray(start, slabUsed);
+  // The constructor rather than subarray(): no species lookup (see RespDecoder).
+  return new Uint8Array(slab.buffer, start, slabUsed - start);
 }
 
 /**
