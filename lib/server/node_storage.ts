@@ -53,6 +53,15 @@ export const SYNC_POLICY: Readonly<Record<Level, SyncPolicy>> = {
 };
 
 /**
+ * The log's cache of recent entries (the log's own default is 8 MiB). It serves followers a few
+ * batches behind without a disk read; what it holds lives long enough to be promoted to V8's
+ * old generation, which grows the heap. Measured on Deno, 1,000,000 SETs over 100 keys at
+ * `-P 16`: RSS 191-203 MB with 8 MiB, 155-172 MB with 2 MiB, 149-151 MB with 1 MiB; three nodes
+ * at SET `-P 16` and `-P 1` were no slower with 2 MiB.
+ */
+const LOG_CACHE_BYTES = 2 * 1024 * 1024;
+
+/**
  * Opens (or creates) a node's storage.
  *
  * @example
@@ -70,6 +79,7 @@ export async function openNodeStorage(
   await fs.mkdir(settings.dir);
   const raftLog = await SegmentedLog.open(fs, `${settings.dir}/log`, {
     sync: SYNC_POLICY[settings.durability],
+    cacheBytesMax: LOG_CACHE_BYTES,
   });
   const report = raftLog.report;
   if (report.tornBytes > 0 || report.droppedEntries > 0) {
