@@ -57,6 +57,34 @@ export function parseAddress(text: string, defaultHost = "127.0.0.1"): Address {
 }
 
 /**
+ * Parses the address of a peer, one that other nodes dial and that names the node in the
+ * membership: as {@linkcode parseAddress}, but port 0 (any free port, for a listener) and the
+ * wildcard hosts `0.0.0.0` and `::` (every interface) are refused, since nobody can dial them.
+ * A member added under such an address would never answer, and would stay in the membership
+ * until removed.
+ *
+ * @example
+ * ```ts
+ * import { parsePeerAddress } from "./address.ts";
+ * console.log(parsePeerAddress(":7482")); // { hostname: "127.0.0.1", port: 7482 }
+ * // parsePeerAddress(":0") throws: a peer's port must be from 1 to 65535
+ * ```
+ */
+export function parsePeerAddress(text: string): Address {
+  const address = parseAddress(text);
+  if (address.port === 0) {
+    throw new TypeError(`Invalid peer address '${text}': a peer's port must be from 1 to 65535`);
+  }
+  if (address.hostname === "0.0.0.0" || address.hostname === "::") {
+    throw new TypeError(
+      `Invalid peer address '${text}': '${address.hostname}' is every interface, not a host ` +
+        "others can dial",
+    );
+  }
+  return address;
+}
+
+/**
  * Formats an address as `host:port`, bracketing IPv6 literals.
  *
  * @example

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { formatAddress, parseAddress } from "./address.ts";
+import { formatAddress, parseAddress, parsePeerAddress } from "./address.ts";
 
 describe("parseAddress", () => {
   test("accepts the forms users write", () => {
@@ -35,6 +35,26 @@ describe("parseAddress", () => {
   test("formatAddress is the inverse of parseAddress", () => {
     for (const text of ["127.0.0.1:7481", "[::1]:7482", "example.org:80"]) {
       assert.equal(formatAddress(parseAddress(text)), text);
+    }
+  });
+
+  test("parsePeerAddress refuses what no peer could dial, quoting the input", () => {
+    assert.deepEqual(parsePeerAddress(":7482"), { hostname: "127.0.0.1", port: 7482 });
+    assert.deepEqual(parsePeerAddress("[::1]:1"), { hostname: "::1", port: 1 });
+    const cases: [string, RegExp][] = [
+      [":0", /a peer's port must be from 1 to 65535/],
+      ["0", /a peer's port must be from 1 to 65535/],
+      ["0.0.0.0:7481", /'0\.0\.0\.0' is every interface/],
+      ["[::]:7481", /'::' is every interface/],
+      ["host:99999", /port must be a number/],
+    ];
+    for (const [text, pattern] of cases) {
+      assert.throws(() => parsePeerAddress(text), (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, pattern);
+        assert.ok(error.message.includes(`'${text}'`));
+        return true;
+      });
     }
   });
 });

@@ -324,9 +324,26 @@ export class RaftServer implements Node {
     this.#driver.schedule();
   }
 
-  /** Proposes a membership change and waits until it is applied here. */
+  /**
+   * Proposes a membership change and waits until it is applied here. A server becomes a voter
+   * only from learner (`addPeer` adds one; it is promoted once caught up): a voter added
+   * straight from outside has no log yet, and if it never answers (a mistyped address) a
+   * cluster whose quorum now needs it cannot commit anything again, not even its removal.
+   */
   async changeMembership(change: MembershipChange): Promise<void> {
     if (this.#soft.role !== "leader") throw this.notLeader();
+    const membership = this.raft.membership();
+    const member = membership.voters.includes(change.id) ||
+      membership.learners.includes(change.id);
+    if (change.kind === "addVoter" && !member) throw new VerbatimReplyError("peer is unknown");
+    if (
+      change.kind !== "addVoter" && membership.voters.length === 1 &&
+      membership.voters[0] === change.id
+    ) {
+      throw new Error(
+        `${change.id} is the only voter: add another before removing or demoting it`,
+      );
+    }
     // A change refused because an earlier one is still committing is retried briefly.
     for (let attempt = 0;; attempt++) {
       const result = this.raft.proposeMembership(change);
@@ -339,6 +356,9 @@ export class RaftServer implements Node {
       const retryable = result.reason === "membershipPending" || result.reason === "notReady";
       if (!retryable || attempt >= 50) {
         if (result.reason === "notLeader") throw this.notLeader();
+        if (result.reason === "notCaughtUp") {
+          throw new Error(`${change.id} has not caught up with the log yet; try again`);
+        }
         throw new Error(`membership change refused: ${result.reason}`);
       }
       await new Promise((resolve) => setTimeout(resolve, this.settings.tickMs));

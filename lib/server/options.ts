@@ -6,7 +6,7 @@
  */
 
 import type { Runtime } from "../runtime.ts";
-import { type Address, formatAddress, parseAddress } from "./address.ts";
+import { type Address, formatAddress, parseAddress, parsePeerAddress } from "./address.ts";
 import { isLogLevel, type LogLevel, type LogOutput } from "./logger.ts";
 import type { Machine } from "./machine.ts";
 
@@ -122,7 +122,7 @@ export function resolveOptions(options: OpenOptions): ResolvedOptions {
     : bind.hostname;
   const advertise = options.advertise === undefined
     ? formatAddress({ hostname: advertiseHost, port: bind.port })
-    : formatAddress(parseAddress(options.advertise));
+    : formatAddress(parsePeerAddress(options.advertise));
   const heartbeatMs = positive("heartbeatMs", options.heartbeatMs ?? 100);
   const electionTimeoutMs = positive("electionTimeoutMs", options.electionTimeoutMs ?? 1000);
   // One tick is the heartbeat interval; the election timeout must span several of them.
@@ -147,7 +147,7 @@ export function resolveOptions(options: OpenOptions): ResolvedOptions {
     advertise,
     join: options.join === undefined || options.join === ""
       ? undefined
-      : formatAddress(parseAddress(options.join)),
+      : formatAddress(parsePeerAddress(options.join)),
     consistency: level("consistency", options.consistency),
     durability: level("durability", options.durability),
     backend,

@@ -301,6 +301,41 @@ describe("a node in one process", () => {
     }
   });
 
+  test("membership commands refuse what would leave the cluster unable to commit", async () => {
+    const node = await start();
+    try {
+      const dead = `127.0.0.1:${await freePort()}`;
+      const replies = await call(
+        node,
+        ["RAFTADDPEER", ":0"],
+        ["RAFTADDPEER", "0.0.0.0:7000"],
+        ["RAFT", "SERVER", "ADD", "[::]:7000"],
+        ["RAFT", "SERVER", "PROMOTE", dead],
+        ["RAFT", "SERVER", "DEMOTE", dead],
+        ["RAFT", "SERVER", "DEMOTE", node.id],
+        ["RAFTREMOVEPEER", node.id],
+        ["RAFT", "SERVER", "ADD", dead, "NONVOTER"],
+        ["RAFT", "SERVER", "PROMOTE", dead],
+      );
+      assert.match(replies[0]!, /^-ERR Invalid peer address ':0': a peer's port must be from 1/);
+      assert.match(replies[1]!, /^-ERR Invalid peer address '0\.0\.0\.0:7000': '0\.0\.0\.0' is/);
+      assert.match(replies[2]!, /^-ERR Invalid peer address '\[::\]:7000'/);
+      // A voter straight from outside would make this one-node cluster need it for a quorum.
+      assert.equal(replies[3], "-peer is unknown");
+      assert.equal(replies[4], "-peer is unknown");
+      assert.match(replies[5]!, /^-ERR 127\.0\.0\.1:\d+ is the only voter/);
+      assert.match(replies[6]!, /^-ERR 127\.0\.0\.1:\d+ is the only voter/);
+      assert.equal(replies[7], "OK");
+      assert.equal(replies[8], `-ERR ${dead} has not caught up with the log yet; try again`);
+      assert.deepEqual(node.membership(), { voters: [node.id], learners: [dead] });
+      const [set, removed] = await call(node, ["SET", "k", "v"], ["RAFTREMOVEPEER", dead]);
+      assert.deepEqual([set, removed], ["OK", "OK"]);
+      assert.deepEqual(node.membership(), { voters: [node.id], learners: [] });
+    } finally {
+      await node.close();
+    }
+  });
+
   test("three nodes in one process elect, replicate, redirect and transfer leadership", async () => {
     const first = await start({ consistency: "low" });
     const second = await start({ consistency: "low", join: first.id });

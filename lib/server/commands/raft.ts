@@ -8,18 +8,24 @@
 
 import type { Conn } from "../../resp/conn.ts";
 import { RespErrorReply } from "../../resp/reply_decoder.ts";
-import { formatAddress, parseAddress } from "../address.ts";
+import { formatAddress, parseAddress, parsePeerAddress } from "../address.ts";
 import type { CommandSpec } from "../command_table.ts";
 import { globMatch } from "../glob.ts";
 import type { RaftServer } from "../node.ts";
 import { request } from "../request.ts";
 import { argText, writePairs } from "./_context.ts";
+import { VerbatimReplyError } from "../reply_error.ts";
 
 const textEncoder = new TextEncoder();
 
 /** A peer address argument, normalised to `host:port`; a TypeError names a bad one. */
 function peerAddress(arg: Uint8Array | undefined): string {
   return formatAddress(parseAddress(argText(arg)));
+}
+
+/** A peer to add: refused if nobody could dial it (port 0, a wildcard host). */
+function newPeerAddress(arg: Uint8Array | undefined): string {
+  return formatAddress(parsePeerAddress(argText(arg)));
 }
 
 /** Only the leader changes membership or snapshots for the cluster: others redirect. */
@@ -36,7 +42,7 @@ export function finnCommands(server: RaftServer): CommandSpec[] {
       flags: ["admin"],
       handler: async (conn, args) => {
         requireLeader(server);
-        await server.addPeer(peerAddress(args[1]), true);
+        await server.addPeer(newPeerAddress(args[1]), true);
         conn.writeString("OK");
       },
     },
@@ -249,7 +255,7 @@ async function serverSubcommand(server: RaftServer, conn: Conn, args: Uint8Array
       if (args.length > 5 || (args.length === 5 && option !== "nonvoter")) {
         throw new Error("syntax error: RAFT SERVER ADD address [NONVOTER]");
       }
-      await server.addPeer(id, option !== "nonvoter");
+      await server.addPeer(newPeerAddress(args[3]), option !== "nonvoter");
       break;
     }
     case "remove":
@@ -258,9 +264,15 @@ async function serverSubcommand(server: RaftServer, conn: Conn, args: Uint8Array
     case "promote":
       await server.changeMembership({ kind: "addVoter", id });
       break;
-    case "demote":
+    case "demote": {
+      // addLearner would add an unknown server as a new learner: DEMOTE only demotes.
+      const { voters, learners } = server.membership();
+      if (!voters.includes(id) && !learners.includes(id)) {
+        throw new VerbatimReplyError("peer is unknown");
+      }
       await server.changeMembership({ kind: "addLearner", id });
       break;
+    }
     default:
       throw new Error(`unknown subcommand 'server ${action}'; try RAFT HELP`);
   }
