@@ -24,6 +24,8 @@ const CHUNK_BYTES = 1024 * 1024;
 /** Snapshots kept after a new one commits. */
 const KEEP = 2;
 const NAME = /^(\d{20})-(\d{20})\.snap$/;
+/** Appended to the name of a damaged snapshot set aside (kept for inspection, never read). */
+export const DAMAGED_SUFFIX = ".damaged";
 
 /** Streams a new snapshot's bytes into place. */
 export interface SnapshotWriter {
@@ -50,6 +52,18 @@ export interface SnapshotReader {
   read(): Promise<Uint8Array | undefined>;
   /** Releases the file. */
   close(): Promise<void>;
+}
+
+/** A snapshot file whose header or trailer failed its checks: what its name says it holds. */
+export interface DamagedSnapshot {
+  /** The file name. */
+  name: string;
+  /** The file's path. */
+  path: string;
+  /** Last included index, from the name. */
+  index: number;
+  /** Its term, from the name. */
+  term: number;
 }
 
 interface Stored {
@@ -100,26 +114,64 @@ export class SnapshotStore {
   readonly #fs: FileSystem;
   readonly #dir: string;
   #stored: Stored[];
+  #damaged: DamagedSnapshot[];
 
-  private constructor(fs: FileSystem, dir: string, stored: Stored[]) {
+  private constructor(fs: FileSystem, dir: string, stored: Stored[], damaged: DamagedSnapshot[]) {
     this.#fs = fs;
     this.#dir = dir;
     this.#stored = stored;
+    this.#damaged = damaged;
   }
 
-  /** Opens (creating) the directory; half-written snapshots are deleted, damaged ones skipped. */
+  /**
+   * Opens (creating) the directory. Half-written snapshots (temp files) are deleted. A complete
+   * one whose header or trailer is damaged is not listed but reported by `damaged()` and left in
+   * place: whether an older snapshot can stand in for it depends on what the log still holds,
+   * which the caller decides (see `setAside`).
+   */
   static async open(fs: FileSystem, dir: string): Promise<SnapshotStore> {
     await fs.mkdir(dir);
     const stored: Stored[] = [];
+    const damaged: DamagedSnapshot[] = [];
     for (const name of await fs.readDir(dir)) {
       if (name.endsWith(TEMP_SUFFIX)) await fs.remove(`${dir}/${name}`);
-      else if (NAME.test(name)) {
+      else {
+        const match = NAME.exec(name);
+        if (match === null) continue;
         const found = await inspect(fs, `${dir}/${name}`, name);
         if (found !== undefined) stored.push(found);
+        else {
+          const path = `${dir}/${name}`;
+          damaged.push({ name, path, index: Number(match[1]), term: Number(match[2]) });
+        }
       }
     }
     stored.sort((a, b) => a.meta.index - b.meta.index || a.meta.term - b.meta.term);
-    return new SnapshotStore(fs, dir, stored);
+    damaged.sort((a, b) => a.index - b.index || a.term - b.term);
+    return new SnapshotStore(fs, dir, stored, damaged);
+  }
+
+  /** Snapshot files found at open with a damaged header or trailer, oldest first. */
+  damaged(): DamagedSnapshot[] {
+    return this.#damaged.map((d) => ({ ...d }));
+  }
+
+  /**
+   * Sets the snapshot at `index`/`term` aside as damaged, listed or found damaged at open:
+   * renamed with {@linkcode DAMAGED_SUFFIX} (kept for inspection), listed no more. Returns the
+   * new file name.
+   */
+  async setAside(index: number, term: number): Promise<string> {
+    const name = snapshotName({ index, term, membership: { voters: [], learners: [] } });
+    const known = this.#stored.some((s) => s.name === name) ||
+      this.#damaged.some((d) => d.name === name);
+    if (!known) throw new RangeError(`No snapshot at ${index}/${term}`);
+    const aside = `${name}${DAMAGED_SUFFIX}`;
+    await this.#fs.rename(`${this.#dir}/${name}`, `${this.#dir}/${aside}`);
+    await this.#fs.syncDir(this.#dir);
+    this.#stored = this.#stored.filter((s) => s.name !== name);
+    this.#damaged = this.#damaged.filter((d) => d.name !== name);
+    return aside;
   }
 
   /** Metadata of every complete snapshot, oldest first. */
@@ -164,12 +216,17 @@ export class SnapshotStore {
 
   /** Reads a whole snapshot to check its CRC; true when it is intact. */
   async verify(meta: SnapshotMeta): Promise<boolean> {
+    return (await this.damage(meta)) === undefined;
+  }
+
+  /** Reads a whole snapshot to check its CRC: the damage found, or undefined if intact. */
+  async damage(meta: SnapshotMeta): Promise<LogCorruptionError | undefined> {
     const reader = await this.openReader(meta);
     try {
       while ((await reader.read()) !== undefined) { /* checksum only */ }
-      return true;
+      return undefined;
     } catch (error) {
-      if (error instanceof LogCorruptionError) return false;
+      if (error instanceof LogCorruptionError) return error;
       throw error;
     } finally {
       await reader.close();

@@ -71,6 +71,30 @@ describe("SnapshotStore", () => {
     await assert.rejects(() => readAll(again, meta(7, 3)), LogCorruptionError);
   });
 
+  test("reports a damaged header as damaged(), and setAside renames either kind", async () => {
+    const fs = new FaultFs();
+    const store = await SnapshotStore.open(fs, DIR);
+    await save(store, meta(4, 2), bytesOf(4, 300));
+    await save(store, meta(8, 2), bytesOf(8, 300));
+    const names = (await fs.readDir(DIR)).sort();
+    fs.corrupt(`${DIR}/${names[1]}`, 14, new Uint8Array([0xff])); // inside the JSON metadata
+    const again = await SnapshotStore.open(fs, DIR);
+    assert.deepEqual(again.list().map((m) => m.index), [4]);
+    assert.deepEqual(again.damaged(), [
+      { name: names[1], path: `${DIR}/${names[1]}`, index: 8, term: 2 },
+    ]);
+    assert.deepEqual(await again.damage(meta(4, 2)), undefined);
+    // Opening moved nothing: whether an older snapshot may stand in is the caller's call.
+    assert.deepEqual((await fs.readDir(DIR)).sort(), names);
+    assert.equal(await again.setAside(8, 2), `${names[1]}.damaged`);
+    assert.equal(await again.setAside(4, 2), `${names[0]}.damaged`);
+    assert.deepEqual([again.list(), again.damaged()], [[], []]);
+    assert.deepEqual((await fs.readDir(DIR)).sort(), names.map((n) => `${n}.damaged`));
+    await assert.rejects(() => again.setAside(8, 2), RangeError);
+    const reopened = await SnapshotStore.open(fs, DIR);
+    assert.deepEqual([reopened.list(), reopened.damaged()], [[], []]);
+  });
+
   test("a crash at any step of a save keeps the previous snapshot readable", async () => {
     let points = 0;
     for (let step = 0; step < 16; step++) {

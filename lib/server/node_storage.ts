@@ -11,6 +11,8 @@ import { HardStateFile } from "../log/hard_state_file.ts";
 import { MemoryLog } from "../log/memory_log.ts";
 import { SegmentedLog } from "../log/segmented_log.ts";
 import { SnapshotStore } from "../log/snapshot_store.ts";
+import type { DamagedSnapshot } from "../log/snapshot_store.ts";
+import type { LogCorruptionError } from "../errors.ts";
 import type { SnapshotReader, SnapshotWriter } from "../log/snapshot_store.ts";
 import type { RaftLog, SyncPolicy } from "../log/types.ts";
 import type { HardState, SnapshotMeta } from "../raft/types.ts";
@@ -29,6 +31,12 @@ export interface SnapshotStorage {
   create(meta: SnapshotMeta): Promise<SnapshotWriter>;
   /** Opens a stored snapshot for reading. */
   openReader(meta: SnapshotMeta): Promise<SnapshotReader>;
+  /** Reads a stored snapshot through to check its CRC: the damage found, or undefined. */
+  damage(meta: SnapshotMeta): Promise<LogCorruptionError | undefined>;
+  /** Snapshots found damaged (bad header or trailer) when opened, oldest first. */
+  damaged(): DamagedSnapshot[];
+  /** Moves a damaged snapshot out of the way (listed or found damaged); returns where to. */
+  setAside(index: number, term: number): Promise<string>;
 }
 
 /** The opened state of a node. */
@@ -161,5 +169,18 @@ class MemorySnapshots implements SnapshotStorage {
       },
       close: () => Promise.resolve(),
     });
+  }
+
+  damage(): Promise<LogCorruptionError | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  damaged(): DamagedSnapshot[] {
+    return [];
+  }
+
+  setAside(index: number): Promise<string> {
+    this.#stored = this.#stored.filter((snapshot) => snapshot.meta.index !== index);
+    return Promise.resolve(`nowhere (the memory backend dropped it)`);
   }
 }

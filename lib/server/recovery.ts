@@ -5,6 +5,7 @@
  * @module
  */
 
+import { LogCorruptionError } from "../errors.ts";
 import type { SnapshotReader as StoredSnapshotReader } from "../log/snapshot_store.ts";
 import { decodeMembership } from "../raft/membership.ts";
 import type { MembershipRecord, SnapshotMeta } from "../raft/types.ts";
@@ -44,15 +45,9 @@ export async function recoverState(
   machine: Machine,
   log: Logger,
 ): Promise<Recovered> {
-  const meta = storage.snapshots.latest();
+  const meta = await restoreLatestIntact(storage, machine, log);
   let applied = 0;
   if (meta !== undefined) {
-    const reader = await storage.snapshots.openReader(meta);
-    try {
-      await machine.restore(machineReader(reader));
-    } finally {
-      await reader.close();
-    }
     applied = meta.index;
     // A snapshot installed from the leader may be newer than the log (a crash between
     // storing it and resetting the log): the log restarts after it.
@@ -72,6 +67,87 @@ export async function recoverState(
     memberships,
     snapshotSource: meta === undefined ? undefined : snapshotSource(storage.snapshots, meta),
   };
+}
+
+/**
+ * Restores the newest snapshot that is intact. Damage shows at open (a bad header or trailer:
+ * `snapshots.damaged()`) or while restoring (a bad data CRC). An older snapshot, or none at all
+ * (index 0), stands in for a damaged newer one only where the log still holds every entry after
+ * it, so replaying the log loses nothing; the damaged ones are then set aside (renamed, kept).
+ * When nothing can stand in, the damage is thrown as a `LogCorruptionError` naming the file and
+ * nothing is moved: refusing to start beats starting without what the snapshot held.
+ */
+async function restoreLatestIntact(
+  storage: NodeStorage,
+  machine: Machine,
+  log: Logger,
+): Promise<SnapshotMeta | undefined> {
+  const snapshots = storage.snapshots;
+  const damaged: { index: number; term: number; error: LogCorruptionError }[] = [];
+  for (const found of snapshots.damaged()) {
+    const error = new LogCorruptionError("Damaged snapshot header or trailer", found.path, 0);
+    damaged.push({ index: found.index, term: found.term, error });
+    log.warning(`Snapshot ${found.name} is damaged: bad header or trailer`);
+  }
+  // Set once a restore failed: the machine then holds part of a damaged state, which only
+  // another snapshot's restore() replaces.
+  let restoredDamage = false;
+  const newestDamaged = () => Math.max(-1, ...damaged.map((d) => d.index));
+  // Lets a state stand in for the damaged snapshots newer than it, if the log allows.
+  const canStandIn = (index: number, term: number): boolean =>
+    newestDamaged() < index || storage.log.term(index) === term;
+  for (const meta of snapshots.list().reverse()) {
+    if (!canStandIn(meta.index, meta.term)) break;
+    const reader = await snapshots.openReader(meta);
+    try {
+      // restore() replaces the whole state: the next attempt overwrites what a failed one left.
+      await machine.restore(machineReader(reader));
+    } catch (thrown) {
+      // The machine may trip over garbled bytes before the CRC at the end is checked.
+      const error = thrown instanceof LogCorruptionError ? thrown : await snapshots.damage(meta);
+      if (error === undefined) throw thrown;
+      damaged.push({ index: meta.index, term: meta.term, error });
+      restoredDamage = true;
+      log.warning(
+        `Snapshot at index ${meta.index} (term ${meta.term}) is damaged: ${error.message}`,
+      );
+      continue;
+    } finally {
+      await reader.close();
+    }
+    await setAside(storage, damaged, meta.index, log);
+    return meta;
+  }
+  if (damaged.length === 0) return undefined;
+  const newest = damaged.reduce((a, b) => (b.index > a.index ? b : a));
+  if (!canStandIn(0, 0) || restoredDamage) {
+    log.warning(
+      restoredDamage && canStandIn(0, 0)
+        ? "No intact snapshot, and the machine holds part of a damaged one: not starting"
+        : "No older snapshot can stand in for the damaged one: the log no longer holds the " +
+          "entries after any of them",
+    );
+    throw newest.error;
+  }
+  // The log still starts at index 1 and the machine is as new: replaying the log rebuilds it.
+  await setAside(storage, damaged, 0, log);
+  return undefined;
+}
+
+async function setAside(
+  storage: NodeStorage,
+  damaged: readonly { index: number; term: number }[],
+  restored: number,
+  log: Logger,
+): Promise<void> {
+  for (const bad of damaged) {
+    const where = await storage.snapshots.setAside(bad.index, bad.term);
+    log.warning(
+      `Set the damaged snapshot at index ${bad.index} aside as ${where}; starting from ` +
+        (restored === 0 ? "an empty state" : `the snapshot at index ${restored}`) +
+        ", the log replays what lies after it",
+    );
+  }
 }
 
 async function scanMemberships(storage: NodeStorage, from: number): Promise<MembershipRecord[]> {

@@ -1,0 +1,131 @@
+/**
+ * A node restarting on a data directory whose newest snapshot is damaged: an older snapshot
+ * stands in where the log still holds the entries after it (nothing lost, the damaged file set
+ * aside), and the node refuses to start, naming the file, where it does not.
+ */
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRuntime } from "../../adapters/auto.ts";
+import { Clone } from "../../examples/clone.ts";
+import { LogCorruptionError } from "../../lib/errors.ts";
+import { type Node, openNode } from "../../lib/server/node.ts";
+import type { OpenOptions } from "../../lib/server/options.ts";
+import { request } from "../../lib/server/request.ts";
+import { RespErrorReply, type RespReply } from "../../lib/resp/reply_decoder.ts";
+import { freePort, sleep } from "../_support/processes.ts";
+
+const runtime = createRuntime();
+const text = (reply: RespReply | undefined): string =>
+  reply instanceof Uint8Array
+    ? new TextDecoder().decode(reply)
+    : reply instanceof RespErrorReply
+    ? `-${reply.message}`
+    : String(reply);
+
+/** Opens a node on `dir`; its address is its identity, so a restart passes the same `addr`. */
+async function start(dir: string, lines: string[], options: Partial<OpenOptions> = {}) {
+  const node = await openNode({
+    machine: new Clone(),
+    dir,
+    logLevel: "notice",
+    logOutput: (line) => lines.push(line),
+    electionTimeoutMs: 300,
+    heartbeatMs: 50,
+    runtime,
+    ...options,
+  });
+  for (let i = 0; i < 200 && node.state() !== "Leader"; i++) await sleep(10);
+  return node;
+}
+
+async function call(node: Node, ...commands: string[][]): Promise<string[]> {
+  return (await request(runtime, node.id, commands)).map(text);
+}
+
+/**
+ * Writes k1..k3, snapshotting after each, then overwrites k1: two snapshots kept (at the
+ * second and third SET) and one write in the log after the newest.
+ */
+async function prepare(dir: string, trailingEntries: number): Promise<string> {
+  const addr = `127.0.0.1:${await freePort()}`;
+  const node = await start(dir, [], { addr, snapshotTrailingEntries: trailingEntries });
+  try {
+    for (const key of ["k1", "k2", "k3"]) {
+      // Apart: in one pipeline the snapshot may run before the SET is applied.
+      assert.deepEqual(await call(node, ["SET", key, `${key}-first`]), ["OK"]);
+      assert.deepEqual(await call(node, ["RAFTSNAPSHOT"]), ["OK"]);
+    }
+    assert.deepEqual(await call(node, ["SET", "k1", "k1-last"]), ["OK"]);
+  } finally {
+    await node.close();
+  }
+  return addr;
+}
+
+const snapshotFiles = (dir: string) => readdirSync(join(dir, "snapshots")).sort();
+
+/** Flips one byte of the newest snapshot, `offset` bytes from its start (negative: its end). */
+function damageNewest(dir: string, offset: number): string {
+  const names = snapshotFiles(dir).filter((name) => name.endsWith(".snap"));
+  assert.equal(names.length, 2);
+  const path = join(dir, "snapshots", names[1]!);
+  const bytes = readFileSync(path);
+  bytes[offset < 0 ? bytes.length + offset : offset]! ^= 0xff;
+  writeFileSync(path, bytes);
+  return names[1]!;
+}
+
+describe("a damaged newest snapshot", () => {
+  for (
+    const [where, offset] of [["in its data (bad CRC)", -30], ["in its header", 20]] as const
+  ) {
+    test(`${where}: the older one stands in and the log replays the rest`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "flotilla-snapdamage-"));
+      try {
+        const addr = await prepare(dir, 1000);
+        const damaged = damageNewest(dir, offset);
+        const lines: string[] = [];
+        const node = await start(dir, lines, { addr });
+        try {
+          assert.deepEqual(await call(node, ["GET", "k1"], ["GET", "k2"], ["GET", "k3"]), [
+            "k1-last",
+            "k2-first",
+            "k3-first",
+          ]);
+          assert.ok(snapshotFiles(dir).includes(`${damaged}.damaged`), snapshotFiles(dir).join());
+          assert.ok(!snapshotFiles(dir).includes(damaged));
+          assert.ok(lines.some((line) => line.includes("is damaged")), lines.join("\n"));
+          assert.ok(lines.some((line) => line.includes("aside as")), lines.join("\n"));
+        } finally {
+          await node.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  for (const [where, offset] of [["in its data", -30], ["in its header", 20]] as const) {
+    test(`${where}, with the log compacted past the older one: the node refuses to start`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "flotilla-snapdamage-"));
+      try {
+        const addr = await prepare(dir, 0);
+        const damaged = damageNewest(dir, offset);
+        const before = snapshotFiles(dir);
+        await assert.rejects(start(dir, [], { addr }), (error: unknown) => {
+          assert.ok(error instanceof LogCorruptionError, String(error));
+          assert.ok(error.file.endsWith(damaged), error.file);
+          return true;
+        });
+        // Nothing was moved: a later start meets the same refusal, not a quiet loss.
+        assert.deepEqual(snapshotFiles(dir), before);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
