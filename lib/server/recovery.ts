@@ -57,6 +57,7 @@ export async function recoverState(
     }
     log.notice(`Restored snapshot at index ${meta.index} (term ${meta.term})`);
   }
+  await adoptLogTerm(storage, log);
   const memberships = await scanMemberships(storage, (meta?.index ?? 0) + 1);
   const hard = storage.hardState();
   const fresh = meta === undefined && storage.log.lastIndex() === 0 && hard.term === 0;
@@ -67,6 +68,21 @@ export async function recoverState(
     memberships,
     snapshotSource: meta === undefined ? undefined : snapshotSource(storage.snapshots, meta),
   };
+}
+
+/**
+ * Raises the stored term to the log's last term, with no vote, where it lags. A follower's first
+ * entries of a new leader's term are written before the hard state naming that term, so a crash
+ * between the two leaves the log ahead of the term (they are two files: no one write changes
+ * both). Running on the older term would let this node campaign in a term whose leader it
+ * already followed. No vote is forgotten: a vote is sent only once both writes are durable.
+ */
+async function adoptLogTerm(storage: NodeStorage, log: Logger): Promise<void> {
+  const hard = storage.hardState();
+  const lastTerm = storage.log.term(storage.log.lastIndex()) ?? 0;
+  if (lastTerm <= hard.term) return;
+  log.notice(`The log reaches term ${lastTerm}, the hard state only ${hard.term}: adopting it`);
+  await storage.saveHardState({ term: lastTerm, vote: "", commit: hard.commit });
 }
 
 /**

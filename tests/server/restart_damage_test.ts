@@ -1,7 +1,9 @@
 /**
- * A node restarting on a data directory whose newest snapshot is damaged: an older snapshot
- * stands in where the log still holds the entries after it (nothing lost, the damaged file set
- * aside), and the node refuses to start, naming the file, where it does not.
+ * A node restarting on a data directory a crash or the disk left in a bad state. Its newest
+ * snapshot damaged: an older snapshot stands in where the log still holds the entries after it
+ * (nothing lost, the damaged file set aside), and the node refuses to start, naming the file,
+ * where it does not. Its hard state behind its log (a crash between the two writes): the node
+ * takes the log's term.
  */
 
 import { describe, test } from "node:test";
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import { createRuntime } from "../../adapters/auto.ts";
 import { Clone } from "../../examples/clone.ts";
 import { LogCorruptionError } from "../../lib/errors.ts";
+import { HardStateFile } from "../../lib/log/hard_state_file.ts";
 import { type Node, openNode } from "../../lib/server/node.ts";
 import type { OpenOptions } from "../../lib/server/options.ts";
 import { request } from "../../lib/server/request.ts";
@@ -128,4 +131,34 @@ describe("a damaged newest snapshot", () => {
       }
     });
   }
+});
+
+describe("a hard state behind the log", () => {
+  test("is raised to the log's last term, so the next election is in a later term", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-hardstate-"));
+    try {
+      const addr = await prepare(dir, 1000);
+      const termOf = async (node: Node) => {
+        const [stats] = await request(runtime, node.id, [["RAFTSTATS"]]);
+        const pairs = (stats as Uint8Array[]).map(text);
+        return Number(pairs[pairs.indexOf("term") + 1]);
+      };
+      // What a crash right after a follower wrote a new term's first entries leaves: the log
+      // holds entries of term 1 (this node's own, here), the hard state an older term.
+      const file = await HardStateFile.open(runtime.fs, dir);
+      await file.save({ term: 0, vote: "", commit: 0 });
+      const lines: string[] = [];
+      const node = await start(dir, lines, { addr });
+      try {
+        assert.equal(node.state(), "Leader");
+        assert.equal(await termOf(node), 2);
+        assert.deepEqual(await call(node, ["GET", "k1"]), ["k1-last"]);
+        assert.ok(lines.some((line) => line.includes("adopting it")), lines.join("\n"));
+      } finally {
+        await node.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
