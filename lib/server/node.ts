@@ -245,6 +245,15 @@ export class RaftServer implements Node {
     if (settings.clusterSecret === "") {
       log.warning("No cluster secret set: any client that can reach the port may join as a peer");
     }
+    const { voters, learners } = this.raft.membership();
+    if (voters.length > 0 && !voters.includes(this.id) && !learners.includes(this.id)) {
+      // Its address is a node's identity: under another one it takes no part, silently.
+      log.warning(
+        `This node is ${this.id}, but the membership in ${settings.dir} names ` +
+          `${[...voters, ...learners].join(", ")}: it takes no part until a leader adds it ` +
+          `(RAFTADDPEER ${this.id}); to be the node it was, start it with that address`,
+      );
+    }
     this.#ticker = setInterval(() => this.#tick(), settings.tickMs);
     this.#driver.schedule();
     if (fresh && settings.join !== undefined) {

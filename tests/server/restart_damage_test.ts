@@ -3,7 +3,7 @@
  * snapshot damaged: an older snapshot stands in where the log still holds the entries after it
  * (nothing lost, the damaged file set aside), and the node refuses to start, naming the file,
  * where it does not. Its hard state behind its log (a crash between the two writes): the node
- * takes the log's term.
+ * takes the log's term. Opened under another address: a warning says why it stays idle.
  */
 
 import { describe, test } from "node:test";
@@ -154,6 +154,26 @@ describe("a hard state behind the log", () => {
         assert.equal(await termOf(node), 2);
         assert.deepEqual(await call(node, ["GET", "k1"]), ["k1-last"]);
         assert.ok(lines.some((line) => line.includes("adopting it")), lines.join("\n"));
+      } finally {
+        await node.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a data directory reopened under another address", () => {
+  test("warns that the membership does not name this node", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-moved-"));
+    try {
+      const addr = await prepare(dir, 1000);
+      const lines: string[] = [];
+      const node = await start(dir, lines, { addr: `127.0.0.1:${await freePort()}` });
+      try {
+        assert.notEqual(node.state(), "Leader");
+        const warning = lines.find((line) => line.includes("takes no part"));
+        assert.ok(warning?.includes(`names ${addr}`), lines.join("\n"));
       } finally {
         await node.close();
       }
