@@ -33,6 +33,7 @@ export async function joinCluster(server: RaftServer, target: string): Promise<v
       const reply = replies[replies.length - 1];
       if (reply === "OK") {
         server.log.notice(`Joined the cluster through ${address}`);
+        await expectLeader(server, address);
         return;
       }
       if (reply instanceof RespErrorReply && reply.code === "TRY") {
@@ -59,5 +60,27 @@ export async function joinCluster(server: RaftServer, target: string): Promise<v
     else server.log.verbose(message);
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 2000);
+  }
+}
+
+/**
+ * After a join, waits for the leader to reach this node, and warns if it does not within five
+ * election timeouts: the leader accepted the address but cannot use it. Its connections fail
+ * the handshake (another cluster secret) or never arrive (an address it cannot dial); either
+ * way only the leader's log said so before.
+ */
+async function expectLeader(server: RaftServer, through: string): Promise<void> {
+  const { tickMs, electionTicks } = server.settings;
+  const deadline = Date.now() + 5 * electionTicks * tickMs;
+  while (server.state() !== "Shutdown" && server.leader() === undefined) {
+    if (Date.now() >= deadline) {
+      server.log.warning(
+        `Joined through ${through}, but no leader has reached ${server.id} since: check that ` +
+          `this node has the cluster's --cluster-secret and that the leader can dial ${server.id}`,
+      );
+      return;
+    }
+    // Short sleeps: a pending timer would keep a closed node's process alive until it fires.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

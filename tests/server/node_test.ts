@@ -336,6 +336,29 @@ describe("a node in one process", () => {
     }
   });
 
+  test("a node joining with another cluster secret is told the leader cannot reach it", async () => {
+    const first = await start({ clusterSecret: "right" });
+    const lines: string[] = [];
+    const second = await start({
+      clusterSecret: "wrong",
+      join: first.id,
+      logLevel: "warning",
+      logOutput: (line) => lines.push(line),
+    });
+    try {
+      // The leader accepts the address (RAFTADDPEER is a client command) but its connections
+      // fail the handshake: five election timeouts of 300 ms later the joiner warns.
+      for (let i = 0; i < 300 && !lines.some((l) => l.includes("no leader has reached")); i++) {
+        await sleep(10);
+      }
+      const warning = lines.find((line) => line.includes("no leader has reached"));
+      assert.ok(warning?.includes("--cluster-secret"), lines.join("\n"));
+      assert.equal(second.leader(), undefined);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
   test("three nodes in one process elect, replicate, redirect and transfer leadership", async () => {
     const first = await start({ consistency: "low" });
     const second = await start({ consistency: "low", join: first.id });
