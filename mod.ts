@@ -96,6 +96,7 @@ export {
 } from "./lib/server/mod.ts";
 export { globMatch, type GlobMatchOptions } from "./lib/server/glob.ts";
 export {
+  type DamagedSnapshot,
   EntryType,
   HardStateFile,
   type LogEntry,

@@ -16,7 +16,12 @@ export { crc32c } from "./crc32c.ts";
 export { HardStateFile } from "./hard_state_file.ts";
 export { MemoryLog } from "./memory_log.ts";
 export { type RecoveryReport, SegmentedLog, type SegmentedLogOptions } from "./segmented_log.ts";
-export { type SnapshotReader, SnapshotStore, type SnapshotWriter } from "./snapshot_store.ts";
+export {
+  type DamagedSnapshot,
+  type SnapshotReader,
+  SnapshotStore,
+  type SnapshotWriter,
+} from "./snapshot_store.ts";
 export {
   EntryType,
   type HardState,
