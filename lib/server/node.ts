@@ -38,6 +38,7 @@ import { registerNodeCommands } from "./node_commands.ts";
 import { argText, connectionState } from "./commands/_context.ts";
 import type { Conn } from "../resp/conn.ts";
 import { joinCluster } from "./join.ts";
+import { TickClock } from "./tick_clock.ts";
 import { errorReplyText, VerbatimReplyError } from "./reply_error.ts";
 
 /** Finn's names for the roles, as `RAFTSTATE` reports them. */
@@ -96,11 +97,13 @@ export async function openNode(options: OpenOptions & { runtime: Runtime }): Pro
     role: "N",
   });
   const storage = await openNodeStorage(options.runtime, settings, log);
+  let node: RaftServer | undefined;
   try {
-    const node = new RaftServer(options.runtime, settings, storage, log);
+    node = new RaftServer(options.runtime, settings, storage, log);
     await node.start();
     return node;
   } catch (error) {
+    await node?.abandon().catch(() => {});
     await storage.close().catch(() => {});
     throw error;
   }
@@ -125,6 +128,8 @@ export class RaftServer implements Node {
   #server: Server | undefined;
   readonly #flushes: FlushScheduler = createFlushScheduler();
   #ticker: ReturnType<typeof setInterval> | undefined;
+  /** Ticks from the clock, not from the timer (see tick_clock.ts); set when the core starts. */
+  #clock!: TickClock;
   #soft: SoftState = { role: "follower", leader: "", term: 0 };
   #closed = false;
   #failure: unknown;
@@ -147,7 +152,11 @@ export class RaftServer implements Node {
       log,
     });
     this.reads = new ReadBatcher({
-      request: (context) => this.raft.readIndex(context),
+      request: (context) => {
+        // The core answers at once under a lease: let it know what time it is first.
+        this.#catchUp();
+        return this.raft.readIndex(context);
+      },
       schedule: () => this.#driver.schedule(),
       applied: () => this.applier.applied,
     });
@@ -254,6 +263,8 @@ export class RaftServer implements Node {
           `(RAFTADDPEER ${this.id}); to be the node it was, start it with that address`,
       );
     }
+    // Past twice the election timeout (the longest randomized one) more ticks change nothing.
+    this.#clock = new TickClock(settings.tickMs, 2 * settings.electionTicks + 2);
     this.#ticker = setInterval(() => this.#tick(), settings.tickMs);
     this.#driver.schedule();
     if (fresh && settings.join !== undefined) {
@@ -265,9 +276,14 @@ export class RaftServer implements Node {
 
   #tick(): void {
     if (this.#closed) return;
-    this.raft.tick();
+    this.#catchUp();
     if (this.#soft.role === "leader") this.#promoteCaughtUp();
     this.#driver.schedule();
+  }
+
+  /** Runs the ticks the clock says are due (none, one, or many after a held-up loop). */
+  #catchUp(): void {
+    for (let due = this.#clock.due(); due > 0; due--) this.raft.tick();
   }
 
   #proposeData(data: Uint8Array, waiter: ProposalWaiter): void {
@@ -297,6 +313,12 @@ export class RaftServer implements Node {
     const consistency = this.settings.consistency;
     if (consistency === "low") return true;
     if (consistency !== "medium" || this.#soft.role !== "leader") return false;
+    // The loop was held up: the lease may have run out in wall time. The read waits for the
+    // next pass, which runs the due ticks before it asks the core.
+    if (this.#clock.overdue()) {
+      this.#driver.schedule();
+      return false;
+    }
     const index = this.raft.leaseReadIndex();
     return index !== undefined && this.applier.applied >= index;
   }
@@ -494,6 +516,21 @@ export class RaftServer implements Node {
     return this.#server?.connections ?? 0;
   }
 
+  /**
+   * Releases what a start that failed part way set up (`close` expects a started node). The
+   * flush scheduler's message port alone kept Node's event loop alive: a program that caught
+   * a failed `open()` (a port in use, a damaged snapshot) never exited.
+   */
+  async abandon(): Promise<void> {
+    this.#closed = true;
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    const started = this.#driver as RaftDriver | undefined;
+    started?.stop();
+    (this.#transport as Transport | undefined)?.close();
+    await this.#server?.close();
+    this.#flushes.close();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -524,7 +561,11 @@ export class RaftServer implements Node {
 
   #hooks() {
     return {
-      beforePass: () => this.#proposer.flush(),
+      beforePass: () => {
+        // Time first: a pass after a held-up loop must not answer reads on an expired lease.
+        this.#catchUp();
+        this.#proposer.flush();
+      },
       send: (messages: Parameters<Transport["send"]>[0]) => this.#transport.send(messages),
       persistEntries: (entries: Entry[]) => {
         const log = this.storage.log;

@@ -336,6 +336,17 @@ describe("a node in one process", () => {
     }
   });
 
+  test("open() on a port in use rejects and leaves nothing running", async () => {
+    const first = await start();
+    try {
+      // On Node a failed start used to leave its flush scheduler's message port open, and the
+      // process (this test file too) never exited.
+      await assert.rejects(start({ addr: first.id }), /EADDRINUSE|in use/i);
+    } finally {
+      await first.close();
+    }
+  });
+
   test("a node joining with another cluster secret is told the leader cannot reach it", async () => {
     const first = await start({ clusterSecret: "right" });
     const lines: string[] = [];
@@ -356,6 +367,37 @@ describe("a node in one process", () => {
       assert.equal(second.leader(), undefined);
     } finally {
       await Promise.all([first.close(), second.close()]);
+    }
+  });
+
+  test("a leader whose event loop was held up past its lease stops serving lease reads", async () => {
+    const first = await start();
+    const second = await start({ join: first.id });
+    const third = await start({ join: first.id });
+    const leaseRead = () => (first as unknown as { readNow(): boolean }).readNow();
+    try {
+      for (let i = 0; i < 300 && first.membership().voters.length < 3; i++) await sleep(10);
+      assert.equal(first.membership().voters.length, 3);
+      assert.deepEqual(await call(first, ["SET", "k", "v"]), ["OK"]);
+      for (let i = 0; i < 200 && !leaseRead(); i++) await sleep(10);
+      assert.equal(leaseRead(), true, "a lease once a quorum acknowledged heartbeats");
+      // Hold the loop for longer than the 300 ms election timeout: no timer fires meanwhile,
+      // so the core counted no ticks, yet the followers could have elected another leader.
+      const until = performance.now() + 700;
+      while (performance.now() < until) { /* a long synchronous task */ }
+      assert.equal(leaseRead(), false, "the lease ran out in wall time");
+      // Every node's clock caught up too: the leader heard from no quorum for an election
+      // timeout and steps down, and an election follows. The data is all there.
+      const nodes = [first, second, third];
+      let read: string | undefined;
+      for (let i = 0; i < 300 && read !== "v"; i++) {
+        await sleep(10);
+        const leader = nodes.find((node) => node.state() === "Leader");
+        if (leader !== undefined) [read] = await call(leader, ["GET", "k"]);
+      }
+      assert.equal(read, "v", "a leader again, serving what was written");
+    } finally {
+      await Promise.all([first.close(), second.close(), third.close()]);
     }
   });
 
