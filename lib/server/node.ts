@@ -314,7 +314,9 @@ export class RaftServer implements Node {
     if (consistency === "low") return true;
     if (consistency !== "medium" || this.#soft.role !== "leader") return false;
     // The loop was held up: the lease may have run out in wall time. The read waits for the
-    // next pass, which runs the due ticks before it asks the core.
+    // next pass, which runs the due ticks before it asks the core. Asked on every read, not
+    // once per pipeline: a slow command between two reads of one pipeline can outlast the
+    // lease (the clock reading costs about 140 ns on Deno, 50 ns on Bun).
     if (this.#clock.overdue()) {
       this.#driver.schedule();
       return false;
