@@ -133,6 +133,8 @@ export class RaftServer implements Node {
   #soft: SoftState = { role: "follower", leader: "", term: 0 };
   #closed = false;
   #failure: unknown;
+  /** Set by a storage failure: what writes and consistent reads get from then on. */
+  #stopped: Error | undefined;
   /** Learners added to become voters once caught up (RAFTADDPEER, join). */
   readonly #promoteWhenCaughtUp = new Set<string>();
   /** Time of the last message from each peer, for RAFTPEERS and INFO. */
@@ -275,7 +277,7 @@ export class RaftServer implements Node {
   }
 
   #tick(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#stopped !== undefined) return;
     this.#catchUp();
     if (this.#soft.role === "leader") this.#promoteCaughtUp();
     this.#driver.schedule();
@@ -288,6 +290,7 @@ export class RaftServer implements Node {
 
   #proposeData(data: Uint8Array, waiter: ProposalWaiter): void {
     if (this.#closed) return waiter.placed(new Error("node is shutting down"), 0, 0);
+    if (this.#stopped !== undefined) return waiter.placed(this.#stopped, 0, 0);
     if (this.#soft.role !== "leader") return waiter.placed(this.notLeader(), 0, 0);
     this.#proposer.propose(data, waiter);
   }
@@ -313,6 +316,8 @@ export class RaftServer implements Node {
     const consistency = this.settings.consistency;
     if (consistency === "low") return true;
     if (consistency !== "medium" || this.#soft.role !== "leader") return false;
+    // Stopped: no longer a leader anyone follows (readBarrier gives the reason).
+    if (this.#stopped !== undefined) return false;
     // The loop was held up: the lease may have run out in wall time. The read waits for the
     // next pass, which runs the due ticks before it asks the core. Asked on every read, not
     // once per pipeline: a slow command between two reads of one pipeline can outlast the
@@ -328,6 +333,7 @@ export class RaftServer implements Node {
   /** Resolves when a read may be served under the consistency level. */
   readBarrier(): Promise<void> {
     if (this.settings.consistency === "low") return Promise.resolve();
+    if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
     if (this.#soft.role !== "leader") return Promise.reject(this.notLeader());
     return this.reads.wait();
   }
@@ -557,8 +563,12 @@ export class RaftServer implements Node {
     this.log.warning(`Stopping Raft on this node after a storage failure: ${describe(error)}`);
     this.#driver.stop();
     const failure = new Error(`node stopped after a storage failure: ${describe(error)}`);
+    this.#stopped = failure;
     this.#proposer.failAll(failure);
     this.reads.failAll(failure);
+    // Writes in the log but not yet applied may or may not have become durable: their clients
+    // get the error (an unknown outcome, as with a timeout) rather than no answer at all.
+    this.applier.failAll(failure);
   }
 
   #hooks() {

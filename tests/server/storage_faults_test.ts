@@ -3,7 +3,8 @@
  * snapshot damaged: an older snapshot stands in where the log still holds the entries after it
  * (nothing lost, the damaged file set aside), and the node refuses to start, naming the file,
  * where it does not. Its hard state behind its log (a crash between the two writes): the node
- * takes the log's term. Opened under another address: a warning says why it stays idle.
+ * takes the log's term. Opened under another address: a warning says why it stays idle. And
+ * a disk that fails under a running node (ENOSPC, EIO): every client gets the error.
  */
 
 import { describe, test } from "node:test";
@@ -15,6 +16,7 @@ import { createRuntime } from "../../adapters/auto.ts";
 import { Clone } from "../../examples/clone.ts";
 import { LogCorruptionError } from "../../lib/errors.ts";
 import { HardStateFile } from "../../lib/log/hard_state_file.ts";
+import { FaultFs } from "../_support/fault_fs.ts";
 import { type Node, openNode } from "../../lib/server/node.ts";
 import type { OpenOptions } from "../../lib/server/options.ts";
 import { request } from "../../lib/server/request.ts";
@@ -179,6 +181,32 @@ describe("a data directory reopened under another address", () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a storage failure under a running node", () => {
+  test("answers the writes in flight, later writes and consistent reads with the error", async () => {
+    const fs = new FaultFs();
+    const node = await start("data", [], {
+      addr: `127.0.0.1:${await freePort()}`,
+      runtime: { ...runtime, name: runtime.name, fs },
+    });
+    try {
+      assert.deepEqual(await call(node, ["SET", "a", "1"]), ["OK"]);
+      fs.failWhen((op, path) => op === "write" && path.endsWith(".seg"));
+      // A pipeline: the SETs reach the log together and fail with it; nothing hangs.
+      const replies = await call(node, ["SET", "b", "2"], ["SET", "c", "3"], ["GET", "a"]);
+      for (const reply of replies) {
+        assert.match(reply, /^-ERR node stopped after a storage failure: Injected write failure/);
+      }
+      const [later, read] = await call(node, ["SET", "d", "4"], ["GET", "a"]);
+      assert.match(later!, /^-ERR node stopped after a storage failure/);
+      assert.match(read!, /^-ERR node stopped after a storage failure/);
+      assert.equal(node.state(), "Shutdown");
+      assert.deepEqual(await call(node, ["PING"]), ["PONG"]);
+    } finally {
+      await node.close();
     }
   });
 });
