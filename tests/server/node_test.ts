@@ -10,8 +10,9 @@ import { Clone } from "../../examples/clone.ts";
 import { type Node, openNode } from "../../lib/server/node.ts";
 import type { OpenOptions } from "../../lib/server/options.ts";
 import { request } from "../../lib/server/request.ts";
-import { RespErrorReply, type RespReply } from "../../lib/resp/reply_decoder.ts";
+import type { RespReply } from "../../lib/resp/reply_decoder.ts";
 import { freePort, sleep } from "../_support/processes.ts";
+import { replyText } from "../_support/reply_text.ts";
 import type {
   Applier,
   Command,
@@ -23,12 +24,7 @@ import type {
 import { UnknownCommandError } from "../../lib/server/reply_error.ts";
 
 const runtime = createRuntime();
-const text = (reply: RespReply | undefined): string =>
-  reply instanceof Uint8Array
-    ? new TextDecoder().decode(reply)
-    : reply instanceof RespErrorReply
-    ? `-${reply.message}`
-    : String(reply);
+const text = replyText;
 
 /** A counter that records, for each applied INCR, whether its mutate saw the client's conn. */
 class Recorder implements Machine {

@@ -20,16 +20,11 @@ import { FaultFs } from "../_support/fault_fs.ts";
 import { type Node, openNode } from "../../lib/server/node.ts";
 import type { OpenOptions } from "../../lib/server/options.ts";
 import { request } from "../../lib/server/request.ts";
-import { RespErrorReply, type RespReply } from "../../lib/resp/reply_decoder.ts";
 import { freePort, sleep } from "../_support/processes.ts";
+import { replyText } from "../_support/reply_text.ts";
 
 const runtime = createRuntime();
-const text = (reply: RespReply | undefined): string =>
-  reply instanceof Uint8Array
-    ? new TextDecoder().decode(reply)
-    : reply instanceof RespErrorReply
-    ? `-${reply.message}`
-    : String(reply);
+const text = replyText;
 
 /** Opens a node on `dir`; its address is its identity, so a restart passes the same `addr`. */
 async function start(dir: string, lines: string[], options: Partial<OpenOptions> = {}) {
