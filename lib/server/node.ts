@@ -132,7 +132,6 @@ export class RaftServer implements Node {
   #clock!: TickClock;
   #soft: SoftState = { role: "follower", leader: "", term: 0 };
   #closed = false;
-  #failure: unknown;
   /** Set by a storage failure: what writes and consistent reads get from then on. */
   #stopped: Error | undefined;
   /** Learners added to become voters once caught up (RAFTADDPEER, join). */
@@ -209,6 +208,8 @@ export class RaftServer implements Node {
       readOnly: settings.consistency === "high" ? "safe" : "lease",
       applied: recovered.applied,
     });
+    // Past twice the election timeout (the longest randomized one) more ticks change nothing.
+    this.#clock = new TickClock(settings.tickMs, 2 * settings.electionTicks + 2);
     this.applier.skipTo(recovered.applied, new Error("unreachable"));
     this.#transport = new Transport({
       runtime: this.runtime,
@@ -265,8 +266,6 @@ export class RaftServer implements Node {
           `(RAFTADDPEER ${this.id}); to be the node it was, start it with that address`,
       );
     }
-    // Past twice the election timeout (the longest randomized one) more ticks change nothing.
-    this.#clock = new TickClock(settings.tickMs, 2 * settings.electionTicks + 2);
     this.#ticker = setInterval(() => this.#tick(), settings.tickMs);
     this.#driver.schedule();
     if (fresh && settings.join !== undefined) {
@@ -461,7 +460,7 @@ export class RaftServer implements Node {
   }
 
   state(): NodeState {
-    if (this.#closed || this.#failure !== undefined) return "Shutdown";
+    if (this.#closed || this.#stopped !== undefined) return "Shutdown";
     return STATE_NAMES[this.#soft.role];
   }
 
@@ -558,11 +557,12 @@ export class RaftServer implements Node {
   }
 
   #fail(error: unknown): void {
-    if (this.#failure !== undefined) return;
-    this.#failure = error;
+    if (this.#stopped !== undefined) return;
     this.log.warning(`Stopping Raft on this node after a storage failure: ${describe(error)}`);
     this.#driver.stop();
-    const failure = new Error(`node stopped after a storage failure: ${describe(error)}`);
+    const failure = new Error(`node stopped after a storage failure: ${describe(error)}`, {
+      cause: error,
+    });
     this.#stopped = failure;
     this.#proposer.failAll(failure);
     this.reads.failAll(failure);
