@@ -68,6 +68,16 @@ async function prepare(dir: string, trailingEntries: number): Promise<string> {
 
 const snapshotFiles = (dir: string) => readdirSync(join(dir, "snapshots")).sort();
 
+/** Runs `body` in a fresh temporary directory, removed afterwards whatever happens. */
+async function inTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Flips one byte of the newest snapshot, `offset` bytes from its start (negative: its end). */
 function damageNewest(dir: string, offset: number): string {
   const names = snapshotFiles(dir).filter((name) => name.endsWith(".snap"));
@@ -84,8 +94,7 @@ describe("a damaged newest snapshot", () => {
     const [where, offset] of [["in its data (bad CRC)", -30], ["in its header", 20]] as const
   ) {
     test(`${where}: the older one stands in and the log replays the rest`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), "flotilla-snapdamage-"));
-      try {
+      await inTempDir("flotilla-snapdamage-", async (dir) => {
         const addr = await prepare(dir, 1000);
         const damaged = damageNewest(dir, offset);
         const lines: string[] = [];
@@ -103,16 +112,13 @@ describe("a damaged newest snapshot", () => {
         } finally {
           await node.close();
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
   }
 
   for (const [where, offset] of [["in its data", -30], ["in its header", 20]] as const) {
     test(`${where}, with the log compacted past the older one: the node refuses to start`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), "flotilla-snapdamage-"));
-      try {
+      await inTempDir("flotilla-snapdamage-", async (dir) => {
         const addr = await prepare(dir, 0);
         const damaged = damageNewest(dir, offset);
         const before = snapshotFiles(dir);
@@ -123,17 +129,14 @@ describe("a damaged newest snapshot", () => {
         });
         // Nothing was moved: a later start meets the same refusal, not a quiet loss.
         assert.deepEqual(snapshotFiles(dir), before);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
   }
 });
 
 describe("a hard state behind the log", () => {
   test("is raised to the log's last term, so the next election is in a later term", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "flotilla-hardstate-"));
-    try {
+    await inTempDir("flotilla-hardstate-", async (dir) => {
       const addr = await prepare(dir, 1000);
       const termOf = async (node: Node) => {
         const [stats] = await request(runtime, node.id, [["RAFTSTATS"]]);
@@ -154,16 +157,13 @@ describe("a hard state behind the log", () => {
       } finally {
         await node.close();
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("a data directory reopened under another address", () => {
   test("warns that the membership does not name this node", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "flotilla-moved-"));
-    try {
+    await inTempDir("flotilla-moved-", async (dir) => {
       const addr = await prepare(dir, 1000);
       const lines: string[] = [];
       const node = await start(dir, lines, { addr: `127.0.0.1:${await freePort()}` });
@@ -174,9 +174,7 @@ describe("a data directory reopened under another address", () => {
       } finally {
         await node.close();
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
