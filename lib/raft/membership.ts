@@ -114,6 +114,19 @@ export function applyMembershipChange(
 }
 
 /**
+ * True when `id` is a voter or a learner of `membership`.
+ *
+ * @example
+ * ```ts
+ * import { isMember } from "./membership.ts";
+ * isMember({ voters: ["a"], learners: ["b"] }, "b"); // true
+ * ```
+ */
+export function isMember(membership: Membership, id: string): boolean {
+  return membership.voters.includes(id) || membership.learners.includes(id);
+}
+
+/**
  * True when both memberships have the same voters and learners (order ignored).
  *
  * @example

@@ -7,7 +7,7 @@
  */
 
 import { NotLeaderError } from "../errors.ts";
-import type { MembershipChange } from "../raft/membership.ts";
+import { isMember, type MembershipChange } from "../raft/membership.ts";
 import { RaftNode } from "../raft/node.ts";
 import { Random } from "../raft/random.ts";
 import type { Role, SoftState } from "../raft/ready.ts";
@@ -257,12 +257,14 @@ export class RaftServer implements Node {
     if (settings.clusterSecret === "") {
       log.warning("No cluster secret set: any client that can reach the port may join as a peer");
     }
-    const { voters, learners } = this.raft.membership();
-    if (voters.length > 0 && !voters.includes(this.id) && !learners.includes(this.id)) {
+    const known = this.raft.membership();
+    if (known.voters.length > 0 && !isMember(known, this.id)) {
       // Its address is a node's identity: under another one it takes no part, silently.
       log.warning(
         `This node is ${this.id}, but the membership in ${settings.dir} names ` +
-          `${[...voters, ...learners].join(", ")}: it takes no part until a leader adds it ` +
+          `${
+            [...known.voters, ...known.learners].join(", ")
+          }: it takes no part until a leader adds it ` +
           `(RAFTADDPEER ${this.id}); to be the node it was, start it with that address`,
       );
     }
@@ -371,9 +373,9 @@ export class RaftServer implements Node {
   async changeMembership(change: MembershipChange): Promise<void> {
     if (this.#soft.role !== "leader") throw this.notLeader();
     const membership = this.raft.membership();
-    const member = membership.voters.includes(change.id) ||
-      membership.learners.includes(change.id);
-    if (change.kind === "addVoter" && !member) throw new VerbatimReplyError("peer is unknown");
+    if (change.kind === "addVoter" && !isMember(membership, change.id)) {
+      throw new VerbatimReplyError("peer is unknown");
+    }
     if (
       change.kind !== "addVoter" && membership.voters.length === 1 &&
       membership.voters[0] === change.id
@@ -416,7 +418,7 @@ export class RaftServer implements Node {
   /** Removes a peer (the leader itself steps down once the change commits). */
   async removePeer(id: string): Promise<void> {
     const membership = this.raft.membership();
-    if (!membership.voters.includes(id) && !membership.learners.includes(id)) {
+    if (!isMember(membership, id)) {
       throw new VerbatimReplyError("peer is unknown");
     }
     this.#promoteWhenCaughtUp.delete(id);

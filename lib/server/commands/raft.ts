@@ -10,6 +10,7 @@ import type { Conn } from "../../resp/conn.ts";
 import { RespErrorReply } from "../../resp/reply_decoder.ts";
 import { formatAddress, parseAddress, parsePeerAddress } from "../address.ts";
 import type { CommandSpec } from "../command_table.ts";
+import { isMember } from "../../raft/membership.ts";
 import { globMatch } from "../glob.ts";
 import type { RaftServer } from "../node.ts";
 import { request } from "../request.ts";
@@ -266,8 +267,7 @@ async function serverSubcommand(server: RaftServer, conn: Conn, args: Uint8Array
       break;
     case "demote": {
       // addLearner would add an unknown server as a new learner: DEMOTE only demotes.
-      const { voters, learners } = server.membership();
-      if (!voters.includes(id) && !learners.includes(id)) {
+      if (!isMember(server.membership(), id)) {
         throw new VerbatimReplyError("peer is unknown");
       }
       await server.changeMembership({ kind: "addLearner", id });
