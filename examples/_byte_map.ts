@@ -24,11 +24,38 @@ const FROM_CHAR_CODE_BYTES_MAX = 31;
  * ```
  */
 export function byteString(bytes: Uint8Array): string {
-  if (bytes.length <= FROM_CHAR_CODE_BYTES_MAX) {
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  const b = bytes;
+  // Up to eight bytes, a call with that many arguments: `apply` turns the bytes into an argument
+  // list first, which took 30-50 ns on Deno and 85-130 ns on Bun for a 3- to 8-byte value
+  // (redis-benchmark's SET sends 3 bytes), against 10-15 and 28-46 ns this way. A loop of
+  // `+=` was as fast to build but made a rope, slower to read back on Bun.
+  switch (b.length) {
+    case 0:
+      return "";
+    case 1:
+      return fromCharCode(b[0]!);
+    case 2:
+      return fromCharCode(b[0]!, b[1]!);
+    case 3:
+      return fromCharCode(b[0]!, b[1]!, b[2]!);
+    case 4:
+      return fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!);
+    case 5:
+      return fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!);
+    case 6:
+      return fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!);
+    case 7:
+      return fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!);
+    case 8:
+      return fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!);
   }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  if (b.length <= FROM_CHAR_CODE_BYTES_MAX) {
+    return fromCharCode.apply(null, b as unknown as number[]);
+  }
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
 }
+
+const fromCharCode = String.fromCharCode;
 
 /**
  * Writes a one-char-per-byte string into `target` at `at`; returns the end offset.

@@ -176,9 +176,11 @@ function collision(make: (i: number) => Uint8Array, count: number, lengthsDiffer
 }
 
 describe("byteString", () => {
-  test("one char per byte, every byte value, either side of the Buffer threshold", () => {
+  test("one char per byte, every byte value, at every short length and either side of the Buffer threshold", () => {
     const next = random(3);
-    for (const length of [0, 1, 2, 30, 31, 32, 33, 100, 256, 8192, 8193, 100_000]) {
+    for (
+      const length of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 30, 31, 32, 33, 100, 256, 8192, 8193, 100_000]
+    ) {
       const source = new Uint8Array(length + 5);
       source.set(bytes(next, length), 5);
       if (length >= 256) { for (let i = 0; i < 256; i++) source[5 + i] = i; }

@@ -94,6 +94,12 @@ export class RespDecoder {
 
   /** Bytes received and not yet consumed are `#buf[#pos, #buf.length)`. */
   #buf: Uint8Array = EMPTY;
+  /**
+   * `#buf.buffer` and `#buf.byteOffset`, read once per chunk: each argument is a view made from
+   * them, and `.buffer` is a call into the engine's C++ on V8 (5 ns a time, three per SET).
+   */
+  #bufMemory: ArrayBufferLike = EMPTY.buffer;
+  #bufOffset = 0;
   #pos = 0;
   /** Stream offset of `#buf[0]`. */
   #base = 0;
@@ -171,7 +177,7 @@ export class RespDecoder {
     const rest = this.#buf.length - this.#pos;
     if (rest === 0) {
       this.#base += this.#buf.length;
-      this.#buf = chunk;
+      this.#setBuf(chunk);
       this.#pos = 0;
       this.#scanFrom = 0;
       this.#bufInScratch = false;
@@ -274,7 +280,7 @@ export class RespDecoder {
       if (buf[pos + length] !== CR || buf[pos + length + 1] !== LF) this.#failBulkEnd();
       this.#pos = pos + length + 2;
       // The constructor rather than subarray(): no species lookup, 15 ns instead of 25 on V8.
-      return new Uint8Array(buf.buffer, buf.byteOffset + pos, length);
+      return new Uint8Array(this.#bufMemory, this.#bufOffset + pos, length);
     }
     if (available > 0) {
       // Keep what arrived as a view; join once when the rest is here.
@@ -392,6 +398,12 @@ export class RespDecoder {
     return args;
   }
 
+  #setBuf(bytes: Uint8Array): void {
+    this.#buf = bytes;
+    this.#bufMemory = bytes.buffer;
+    this.#bufOffset = bytes.byteOffset;
+  }
+
   /** Joins unconsumed bytes with a new chunk (only a partial inline line gets here). */
   #append(chunk: Uint8Array): void {
     const buf = this.#buf;
@@ -400,7 +412,7 @@ export class RespDecoder {
     if (this.#bufInScratch && used + chunk.length <= scratch.length) {
       // Writing past the end never touches bytes already handed out as views.
       scratch.set(chunk, used);
-      this.#buf = scratch.subarray(0, used + chunk.length);
+      this.#setBuf(scratch.subarray(0, used + chunk.length));
       return;
     }
     const rest = used - this.#pos;
@@ -412,14 +424,14 @@ export class RespDecoder {
     this.#scanFrom = Math.max(0, this.#scanFrom - this.#pos);
     this.#scratch = next;
     this.#bufInScratch = true;
-    this.#buf = next.subarray(0, rest + chunk.length);
+    this.#setBuf(next.subarray(0, rest + chunk.length));
     this.#pos = 0;
   }
 
   /** Drops the consumed chunk, so that an idle connection holds no input buffer. */
   #release(): void {
     this.#base += this.#buf.length;
-    this.#buf = EMPTY;
+    this.#setBuf(EMPTY);
     this.#pos = 0;
     this.#scanFrom = 0;
     this.#bufInScratch = false;

@@ -30,12 +30,13 @@ export function encodeCommandEntry(args: readonly Uint8Array[]): Uint8Array {
   }
   if (slabUsed + size > slab.length) {
     slab = new Uint8Array(SLAB_BYTES);
+    slabMemory = slab.buffer;
     slabUsed = 0;
   }
   const start = slabUsed;
   slabUsed = writeArgs(slab, start, args);
   // The constructor rather than subarray(): no species lookup (see RespDecoder).
-  return new Uint8Array(slab.buffer, start, slabUsed - start);
+  return new Uint8Array(slabMemory, start, slabUsed - start);
 }
 
 /**
@@ -46,6 +47,8 @@ export function encodeCommandEntry(args: readonly Uint8Array[]): Uint8Array {
  */
 const SLAB_BYTES = 64 * 1024;
 let slab = new Uint8Array(SLAB_BYTES);
+/** `slab.buffer`, kept: reading `.buffer` is a call into C++ on V8. */
+let slabMemory: ArrayBufferLike = slab.buffer;
 let slabUsed = 0;
 
 /**
