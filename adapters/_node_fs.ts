@@ -6,7 +6,7 @@
  */
 
 import * as fs from "node:fs/promises";
-import { constants, writeSync } from "node:fs";
+import { constants, fdatasyncSync, writeSync } from "node:fs";
 
 import type { FileHandle, FileInfo, FileSystem, OpenOptions } from "../lib/runtime.ts";
 import { toRuntimeError } from "./_errors.ts";
@@ -91,6 +91,16 @@ class NodeFileHandle implements FileHandle {
 
   datasync(): Promise<void> {
     return this.#run("datasync", () => this.#handle.datasync());
+  }
+
+  datasyncNow(): boolean {
+    if (!this.#queue.idle) return false;
+    try {
+      fdatasyncSync(this.#handle.fd);
+    } catch (error) {
+      throw toRuntimeError(error, "datasync", this.#path);
+    }
+    return true;
   }
 
   sync(): Promise<void> {

@@ -436,6 +436,16 @@ class DenoFileHandle implements FileHandle {
     return this.#run("datasync", () => this.#file.syncData());
   }
 
+  datasyncNow(): boolean {
+    if (!this.#queue.idle) return false;
+    try {
+      this.#file.syncDataSync();
+    } catch (error) {
+      throw toRuntimeError(error, "datasync", this.#path);
+    }
+    return true;
+  }
+
   sync(): Promise<void> {
     return this.#run("sync", () => this.#file.sync());
   }

@@ -62,12 +62,17 @@ interface Contender {
   total: Result;
 }
 
-async function logContender(policy: SyncPolicy, size: number, batch: number): Promise<Contender> {
-  const log = await SegmentedLog.open(fs, freshDir(), { sync: policy });
+async function logContender(
+  policy: SyncPolicy,
+  size: number,
+  batch: number,
+  blockingSync = false,
+): Promise<Contender> {
+  const log = await SegmentedLog.open(fs, freshDir(), { sync: policy, blockingSync });
   const datas = payloads(size);
   let index = 0;
   return {
-    name: policy,
+    name: blockingSync ? `${policy}, blockingSync` : policy,
     step: async () => {
       const entries: LogEntry[] = new Array(batch);
       for (let i = 0; i < batch; i++) {
@@ -82,19 +87,33 @@ async function logContender(policy: SyncPolicy, size: number, batch: number): Pr
   };
 }
 
-async function rawContender(size: number, batch: number, sync: boolean): Promise<Contender> {
+async function rawContender(
+  size: number,
+  batch: number,
+  sync: boolean,
+  blocking = false,
+): Promise<Contender> {
   const dir = freshDir();
   await fs.mkdir(dir);
   const handle = await fs.open(`${dir}/raw`, { read: true, write: true, create: true });
   const buffer = new Uint8Array(size * batch).fill(7);
   let position = 0;
   return {
-    name: sync ? "raw write+fdatasync" : "raw write",
-    step: async () => {
-      await handle.write(buffer, position);
-      if (sync) await handle.datasync();
-      position += buffer.length;
-    },
+    name: blocking ? "raw blocking write+fdatasync" : sync ? "raw write+fdatasync" : "raw write",
+    step: blocking
+      // The same two system calls on the caller's thread (what blockingSync does), awaited
+      // once so the loop still yields per batch as the log's does.
+      ? async () => {
+        if (!handle.writeNow(buffer, position)) await handle.write(buffer, position);
+        if (!handle.datasyncNow()) await handle.datasync();
+        position += buffer.length;
+        await Promise.resolve();
+      }
+      : async () => {
+        await handle.write(buffer, position);
+        if (sync) await handle.datasync();
+        position += buffer.length;
+      },
     settle: () => handle.datasync(),
     close: () => handle.close(),
     total: { entries: 0, bytes: 0, seconds: 0 },
@@ -125,11 +144,13 @@ async function throughputTable(): Promise<void> {
     `${rounds} rounds; in each, every contender runs ${seconds} s in turn (one \`await` +
       ` append(batch)\` at a time), so load changes hit all alike, and then syncs what it` +
       ` left unsynced (untimed), so none pays for another's writeback; raw write+fdatasync and` +
-      ` "always" go first, in alternating order; rates are totals over the rounds. Ratio: "always" against raw write+fdatasync per batch, the other policies` +
+      ` "always" go first, in alternating order; rates are totals over the rounds. Ratio: "always" (with its` +
+      ` fdatasync on a worker thread, the default, or on the caller's with \`blockingSync\`, as the` +
+      ` framework runs durability high) against raw write+fdatasync per batch (async calls; with \`blockingSync\`, against the same calls made blocking), the other policies` +
       ` against raw write per batch (no sync).\n`,
   );
   console.log(
-    "| entry | batch | policy | entries/s | MB/s | raw write+fdatasync entries/s | " +
+    "| entry | batch | policy | entries/s | MB/s | raw write+fdatasync entries/s (blocking calls for the blockingSync row) | " +
       "raw write-only entries/s | ratio |",
   );
   console.log("|---|---|---|---|---|---|---|---|");
@@ -137,30 +158,34 @@ async function throughputTable(): Promise<void> {
     for (const batch of [1, 16, 256]) {
       const rawSync = await rawContender(size, batch, true);
       const rawWrite = await rawContender(size, batch, false);
+      const rawBlocking = await rawContender(size, batch, true, true);
       const logs = [];
       for (const policy of ["always", "everysec", "never"] as const) {
         logs.push(await logContender(policy, size, batch));
       }
       const [always, everysec, never] = logs as [Contender, Contender, Contender];
-      const all = [rawSync, rawWrite, ...logs];
+      const blocking = await logContender("always", size, batch, true);
+      logs.splice(1, 0, blocking);
+      const all = [rawSync, rawBlocking, rawWrite, ...logs];
       for (let round = 0; round < rounds; round++) {
         // The fsyncing pair runs first, in alternating order, so each follows the heavy writers'
         // settle equally often: the raw write-only slice leaves up to 250 MB to write back, and
         // with a fixed order the log under "always" was always the one that ran right after it.
         const pair = round % 2 === 0 ? [rawSync, always] : [always, rawSync];
-        for (const contender of [...pair, rawWrite, everysec, never]) {
+        const blockingPair = round % 2 === 0 ? [rawBlocking, blocking] : [blocking, rawBlocking];
+        for (const contender of [...pair, ...blockingPair, rawWrite, everysec, never]) {
           await slice(contender, size, batch);
           await contender.settle();
         }
       }
       for (const contender of all) await contender.close();
       for (const log of logs) {
-        const raw = log.name === "always" ? rawSync : rawWrite;
+        const raw = log === blocking ? rawBlocking : log === always ? rawSync : rawWrite;
         console.log(
           `| ${size} B | ${batch} | ${log.name} | ${fmt(rate(log.total))} | ` +
-            `${fmt(mbs(log.total))} | ${fmt(rate(rawSync.total))} | ${
-              fmt(rate(rawWrite.total))
-            } | ` +
+            `${fmt(mbs(log.total))} | ${
+              fmt(rate((log === blocking ? rawBlocking : rawSync).total))
+            } | ${fmt(rate(rawWrite.total))} | ` +
             `${(rate(log.total) / rate(raw.total)).toFixed(2)}× |`,
         );
       }

@@ -142,6 +142,12 @@ export interface FileHandle {
   truncate(size: number): Promise<void>;
   /** Makes written data durable (fdatasync: data and the metadata needed to read it). */
   datasync(): Promise<void>;
+  /**
+   * As `datasync`, but on the calling thread: blocks the event loop until the data is durable,
+   * as Redis's `appendfsync always` does. Returns false, having done nothing, if another
+   * operation on this handle is in flight. Throws a `RuntimeError` if the sync fails.
+   */
+  datasyncNow(): boolean;
   /** Makes written data and all metadata durable (fsync). */
   sync(): Promise<void>;
   /** The current size in bytes. */

@@ -56,6 +56,16 @@ export interface SegmentedLogOptions {
   repair?: boolean;
   /** Interval of the `"everysec"` background sync, in milliseconds (default 1000). */
   syncIntervalMs?: number;
+  /**
+   * Run the fdatasync an append under `"always"` waits for on the event loop's own thread,
+   * blocking it, instead of the runtime's worker thread (default false). That is what Redis's
+   * `appendfsync always` does: requests that arrive during the sync wait in the kernel, and
+   * the next turn takes them all at once. With the sync on a worker, the loop woke for every
+   * few arrivals while it ran; a one-node clone at durability high served 26-28k SET/s at
+   * `-P 1` that way and 35-36k with this (Deno, 50 clients). The cost: nothing else on the
+   * thread runs during a sync, so use it where the sync is the work everything waits for.
+   */
+  blockingSync?: boolean;
 }
 
 const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
@@ -111,6 +121,8 @@ export class SegmentedLog implements RaftLog {
   readonly #fs: FileSystem;
   readonly #dir: string;
   readonly #policy: SyncPolicy;
+  /** See {@linkcode SegmentedLogOptions.blockingSync}. */
+  readonly #blockingSync: boolean;
   readonly #segmentBytesMax: number;
   #segments: Segment[];
   #baseIndex: number;
@@ -142,6 +154,7 @@ export class SegmentedLog implements RaftLog {
     this.#fs = fs;
     this.#dir = dir;
     this.#policy = options.sync ?? "always";
+    this.#blockingSync = options.blockingSync === true && this.#policy === "always";
     this.#segmentBytesMax = options.segmentBytesMax ?? SEGMENT_BYTES_DEFAULT;
     this.report = loaded.report;
     this.#segments = loaded.segments;
@@ -775,7 +788,10 @@ export class SegmentedLog implements RaftLog {
         }
         if (waiters.some((waiter) => waiter.sync)) {
           for (const segment of this.#dirty) {
-            if (segment.handle !== undefined) await segment.handle.datasync();
+            const handle = segment.handle;
+            if (handle !== undefined && !(this.#blockingSync && handle.datasyncNow())) {
+              await handle.datasync();
+            }
             this.#dirty.delete(segment);
           }
         }

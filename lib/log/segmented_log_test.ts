@@ -532,6 +532,36 @@ describe("SegmentedLog", () => {
     await log.close();
   });
 
+  test('blockingSync: an append under "always" syncs on the caller\'s thread; a failed sync is not acknowledged', async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { blockingSync: true, segmentBytesMax: 1 << 20 });
+    await log.append(makeEntries(1, 2, 1)); // creates the segment (its sync is a worker's)
+    const before = fs.blockingSyncs;
+    const pending = [];
+    for (let i = 2; i < 12; i++) pending.push(log.append(makeEntries(i, i + 1, 1)));
+    await Promise.all(pending);
+    assert.equal(fs.blockingSyncs - before, 1, "appends made together share one blocking sync");
+    assertEntries(await (await openOn(fs.image())).entries(1, 12), makeEntries(1, 12, 1));
+    fs.failWhen((op) => op === "datasync");
+    await assert.rejects(() => log.append(makeEntries(12, 14, 1)), RuntimeError);
+    fs.failWhen(undefined);
+    assert.equal(fs.blockingSyncs - before, 2);
+    assert.throws(() => log.appendBuffered(makeEntries(12, 13, 1)), RuntimeError);
+    await log.close().catch(() => {});
+    const again = await openOn(fs.image());
+    assert.ok(again.lastIndex() >= 11, "what was acknowledged survives");
+    await again.close();
+  });
+
+  test('blockingSync applies to "always" only: "everysec" still syncs on a worker', async () => {
+    const fs = new FaultFs();
+    const log = await openOn(fs, { sync: "everysec", blockingSync: true });
+    await log.append(makeEntries(1, 4, 1));
+    await log.sync();
+    assert.equal(fs.blockingSyncs, 0);
+    await log.close();
+  });
+
   test('"everysec" syncs in the background; appendBuffered waits for sync()', async () => {
     const fs = new FaultFs();
     const log = await openOn(fs, { sync: "everysec", syncIntervalMs: 5 });

@@ -88,6 +88,10 @@ export async function openNodeStorage(
   const raftLog = await SegmentedLog.open(fs, `${settings.dir}/log`, {
     sync: SYNC_POLICY[settings.durability],
     cacheBytesMax: LOG_CACHE_BYTES,
+    // At durability high every write waits for the sync: block on it, as Redis does (see the
+    // option). Peers' appends are handed to the kernel before it (the driver sends first), so
+    // replication still runs in parallel with the leader's fsync.
+    blockingSync: settings.durability === "high",
   });
   const report = raftLog.report;
   if (report.tornBytes > 0 || report.droppedEntries > 0) {

@@ -18,6 +18,46 @@ function soloLeader(): { raft: RaftNode; storage: MemoryStorage } {
   return { raft, storage };
 }
 
+/**
+ * A two-voter cluster, run by hand until one node is elected: for what a leader does with a
+ * follower to replicate to.
+ */
+function leaderOfTwo(): { raft: RaftNode; storage: MemoryStorage } {
+  const membership = { voters: ["n1", "n2"], learners: [] };
+  const storages = { n1: new MemoryStorage(membership), n2: new MemoryStorage(membership) };
+  const nodes = {
+    n1: new RaftNode({ id: "n1", storage: storages.n1, random: new Random(3), electionTicks: 10 }),
+    n2: new RaftNode({ id: "n2", storage: storages.n2, random: new Random(4), electionTicks: 10 }),
+  };
+  const leader = () =>
+    (["n1", "n2"] as const).find((id) => nodes[id].softState().role === "leader");
+  /** Runs both nodes' Readies, delivering messages, until neither has work. */
+  const settle = () => {
+    while (nodes.n1.hasReady() || nodes.n2.hasReady()) {
+      for (const id of ["n1", "n2"] as const) {
+        const node = nodes[id];
+        if (!node.hasReady()) continue;
+        const ready = node.ready();
+        if (ready.hardState !== undefined) storages[id].setHardState(ready.hardState);
+        if (ready.entries.length > 0) storages[id].append(ready.entries);
+        for (const message of [...ready.messages, ...ready.messagesAfterPersist]) {
+          nodes[message.to as "n1" | "n2"].step(message);
+        }
+        node.advance();
+      }
+    }
+  };
+  for (let round = 0; round < 200 && leader() === undefined; round++) {
+    nodes.n1.tick();
+    nodes.n2.tick();
+    settle();
+  }
+  settle(); // the new leader's no-op acknowledged: the follower takes appends freely
+  const id = leader();
+  assert.ok(id !== undefined, "a leader within 200 ticks");
+  return { raft: nodes[id], storage: storages[id] };
+}
+
 interface Recorder {
   hooks: RaftDriverHooks;
   applied: number[];
@@ -76,6 +116,39 @@ describe("RaftDriver", () => {
     assert.deepEqual(record.applied.slice(-1), [noop + 1]);
     assert.equal(raft.hasReady(), false);
     assert.equal(record.failures.length, 0);
+  });
+
+  test("a leader hands its appends to the transport before it persists them", () => {
+    // What lets the framework fsync on the loop's own thread at durability high
+    // (`blockingSync`): the follower's copy is already in the kernel's socket buffer.
+    const { raft, storage } = leaderOfTwo();
+    const events: string[] = [];
+    const record = recorder(storage);
+    const hooks: RaftDriverHooks = {
+      ...record.hooks,
+      send: (messages) => {
+        for (const message of messages) {
+          if (message.type === "append" && message.entries.length > 0) {
+            events.push(`send ${message.entries.at(-1)!.index}`);
+          }
+        }
+      },
+      persistEntries: (entries) => {
+        events.push(`persist ${entries.at(-1)!.index}`);
+        return record.hooks.persistEntries(entries);
+      },
+    };
+    const deferred: (() => void)[] = [];
+    const driver = new RaftDriver({ raft, hooks, defer: (run) => deferred.push(run) });
+    const placed = raft.propose(new Uint8Array([9]));
+    assert.ok(placed.ok);
+    driver.schedule();
+    deferred.shift()!();
+    const index = raft.lastIndex();
+    assert.deepEqual(events.filter((event) => event.endsWith(` ${index}`)), [
+      `send ${index}`,
+      `persist ${index}`,
+    ]);
   });
 
   test("a persist that returns a promise holds the rest of the pass until it settles", async () => {

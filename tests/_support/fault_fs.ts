@@ -247,6 +247,10 @@ export class FaultFs implements FileSystem {
   }
 
   /** Internal: a handle's call, counted and checked. */
+  /** Calls of a handle's `datasyncNow` (the blocking fdatasync), failed ones included. */
+  blockingSyncs = 0;
+
+  /** Internal: a handle's operation is starting (counted, may fail or crash). */
   handleCall(op: FaultOp, path: string): void {
     this.#enter(op, path);
   }
@@ -407,6 +411,15 @@ class FaultHandle implements FileHandle {
 
   datasync(): Promise<void> {
     return this.#run("datasync", () => this.#inode.sync());
+  }
+
+  /** As `datasync`, synchronously (as `writeNow` is to `write`); counted in `blockingSyncs`. */
+  datasyncNow(): boolean {
+    if (this.#closed) throw new RuntimeError("EBADF", "File is closed", { path: this.#path });
+    this.#fs.blockingSyncs++;
+    this.#fs.handleCall("datasync", this.#path);
+    this.#inode.sync();
+    return true;
   }
 
   sync(): Promise<void> {

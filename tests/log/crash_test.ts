@@ -141,11 +141,16 @@ async function runUntilCrash(
   fs: FaultFs,
   policy: SyncPolicy,
   steps: Step[],
+  blockingSync: boolean,
 ): Promise<{ done: number; acked: Set<number> }> {
   const acked = new Set<number>();
   let done = 0;
   try {
-    const log = await SegmentedLog.open(fs, DIR, { segmentBytesMax: 400, sync: policy });
+    const log = await SegmentedLog.open(fs, DIR, {
+      segmentBytesMax: 400,
+      sync: policy,
+      blockingSync,
+    });
     for (const step of steps) {
       acked.clear(); // only the step in flight matters: earlier ones completed
       await runStep(log, step, acked);
@@ -243,16 +248,16 @@ async function crashDuringRecovery(
   return points;
 }
 
-async function crashAll(policy: SyncPolicy): Promise<number> {
+async function crashAll(policy: SyncPolicy, blockingSync = false): Promise<number> {
   const { steps, states } = script();
   const probe = new FaultFs();
-  await runUntilCrash(probe, policy, steps);
+  await runUntilCrash(probe, policy, steps, blockingSync);
   const totalCalls = probe.calls;
   let points = 0;
   for (let n = 0; n <= totalCalls; n++) {
     const fs = new FaultFs();
     fs.crashAfter(n);
-    const { done, acked } = await runUntilCrash(fs, policy, steps);
+    const { done, acked } = await runUntilCrash(fs, policy, steps, blockingSync);
     const tears = fs.lastUnsyncedWriteBytes() ?? 0;
     for (let torn = 0; torn <= tears; torn++) {
       points++;
@@ -299,4 +304,9 @@ describe("log crash safety", () => {
       assert.ok(points > 1000, `${points} crash points`);
     });
   }
+  test('sync "always" with blockingSync (fdatasync on the caller\'s thread): the same', async () => {
+    const points = await crashAll("always", true);
+    console.log(`log crash test (always, blockingSync): ${points} crash points exercised`);
+    assert.ok(points > 1000, `${points} crash points`);
+  });
 });

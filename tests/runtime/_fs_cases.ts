@@ -85,6 +85,26 @@ export function describeFileSystemConformance(runtime: Runtime): void {
       }
     });
 
+    test("datasyncNow syncs synchronously and declines while an operation is in flight", async () => {
+      const path = fresh("syncnow");
+      const file = await fs.open(path, { read: true, write: true, create: true });
+      try {
+        assert.equal(file.writeNow(text("durable"), 0), true);
+        assert.equal(file.datasyncNow(), true);
+        const reading = file.read(new Uint8Array(7), 0);
+        assert.equal(file.datasyncNow(), false, "never overtakes a queued operation");
+        await reading;
+        assert.equal(file.datasyncNow(), true);
+        assert.equal(new TextDecoder().decode(await fs.readFile(path)), "durable");
+      } finally {
+        await file.close();
+      }
+      assert.throws(() => file.datasyncNow(), (error: unknown) => {
+        assert.ok(error instanceof RuntimeError, `expected a RuntimeError, got ${error}`);
+        return true;
+      });
+    });
+
     test("writeNow on a closed handle throws a RuntimeError", async () => {
       const file = await fs.open(fresh("closed"), { read: true, write: true, create: true });
       await file.close();
