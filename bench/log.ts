@@ -23,8 +23,8 @@ const argument = (name: string) => {
   return at < 0 ? undefined : args[at + 1];
 };
 const root = mkdtempSync(join(argument("--dir") ?? tmpdir(), "flotilla-bench-"));
-const seconds = Number(argument("--seconds") ?? "0.2");
-const rounds = Number(argument("--rounds") ?? "8");
+const seconds = Number(argument("--seconds") ?? "0.1");
+const rounds = Number(argument("--rounds") ?? "16");
 const openGiB = Number(argument("--open-gib") ?? "1");
 
 declare const Deno: { args: string[] } | undefined;
@@ -45,6 +45,8 @@ interface Result {
   entries: number;
   bytes: number;
   seconds: number;
+  /** Entries/s of each time slice, in round order (for the paired per-round ratios). */
+  rates: number[];
 }
 
 /** One contender: a log under a policy or a raw loop, kept open across its time slices. */
@@ -83,7 +85,7 @@ async function logContender(
     },
     settle: () => log.sync(),
     close: () => log.close(),
-    total: { entries: 0, bytes: 0, seconds: 0 },
+    total: { entries: 0, bytes: 0, seconds: 0, rates: [] },
   };
 }
 
@@ -116,7 +118,7 @@ async function rawContender(
       },
     settle: () => handle.datasync(),
     close: () => handle.close(),
-    total: { entries: 0, bytes: 0, seconds: 0 },
+    total: { entries: 0, bytes: 0, seconds: 0, rates: [] },
   };
 }
 
@@ -129,13 +131,26 @@ async function slice(contender: Contender, size: number, batch: number): Promise
     await contender.step();
     batches++;
   }
-  contender.total.seconds += (performance.now() - started) / 1000;
+  const elapsed = (performance.now() - started) / 1000;
+  contender.total.rates.push(batches * batch / elapsed);
+  contender.total.seconds += elapsed;
   contender.total.entries += batches * batch;
   contender.total.bytes += batches * batch * size;
 }
 
 const rate = (r: Result) => r.entries / r.seconds;
 const mbs = (r: Result) => r.bytes / r.seconds / 1e6;
+/**
+ * The median and quartiles of the per-round ratios of `log` to `raw`: each round's two slices
+ * ran back to back, so the disk's swings (one slice here ran 85k entries/s, the next 670k) hit
+ * both sides of a pair more alike than they hit the totals over all rounds.
+ */
+function pairedRatios(log: Result, raw: Result): { median: number; low: number; high: number } {
+  const ratios = log.rates.map((rate, round) => rate / raw.rates[round]!).sort((a, b) => a - b);
+  const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]!;
+  return { median: at(0.5), low: at(0.25), high: at(0.75) };
+}
+
 const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1);
 
 async function throughputTable(): Promise<void> {
@@ -147,13 +162,15 @@ async function throughputTable(): Promise<void> {
       ` "always" go first, in alternating order; rates are totals over the rounds. Ratio: "always" (with its` +
       ` fdatasync on a worker thread, the default, or on the caller's with \`blockingSync\`, as the` +
       ` framework runs durability high) against raw write+fdatasync per batch (async calls; with \`blockingSync\`, against the same calls made blocking), the other policies` +
-      ` against raw write per batch (no sync).\n`,
+      ` against raw write per batch (no sync). "ratio" is the median of the per-round ratios` +
+      ` (each round's pair ran back to back) with the middle half of them in brackets;` +
+      ` "total ratio" divides the totals.\n`,
   );
   console.log(
     "| entry | batch | policy | entries/s | MB/s | raw write+fdatasync entries/s (blocking calls for the blockingSync row) | " +
-      "raw write-only entries/s | ratio |",
+      "raw write-only entries/s | ratio | total ratio |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|");
   for (const size of [128, 1024]) {
     for (const batch of [1, 16, 256]) {
       const rawSync = await rawContender(size, batch, true);
@@ -186,11 +203,16 @@ async function throughputTable(): Promise<void> {
             `${fmt(mbs(log.total))} | ${
               fmt(rate((log === blocking ? rawBlocking : rawSync).total))
             } | ${fmt(rate(rawWrite.total))} | ` +
+            `${ratioCell(pairedRatios(log.total, raw.total))} | ` +
             `${(rate(log.total) / rate(raw.total)).toFixed(2)}× |`,
         );
       }
     }
   }
+}
+
+function ratioCell(ratio: { median: number; low: number; high: number }): string {
+  return `${ratio.median.toFixed(2)}× [${ratio.low.toFixed(2)}–${ratio.high.toFixed(2)}]`;
 }
 
 async function openTable(): Promise<void> {
