@@ -35,8 +35,10 @@ import { errorCodeOf, toRuntimeError } from "./_errors.ts";
 import { checkOffset, checkOpenOptions, FileQueue, SYNC_WRITE_BYTES_MAX } from "./_file_queue.ts";
 import { nextTurn, Waiters, WRITE_HIGH_WATER_BYTES, WriteQueue } from "./_write_queue.ts";
 
-/** Bytes asked of the kernel per read. */
+/** Size of each read buffer, which successive reads fill front to back. */
 const READ_BYTES = 64 * 1024;
+/** A read buffer with less room than this left is retired and a fresh one started. */
+const READ_ROOM_MIN = 16 * 1024;
 
 /** The port this adapter implements, for callers that import only the adapter. */
 export type * from "../lib/runtime.ts";
@@ -157,6 +159,8 @@ class DenoConnection implements Connection {
   #refused = false;
   #delivery: Delivery;
   #readBuffer: Uint8Array | undefined;
+  /** Where the next read goes in `#readBuffer`: bytes before it were handed to the receiver. */
+  #readOffset = 0;
   #wakeReader: (() => void) | undefined;
   #flushing = false;
   #ending = false;
@@ -233,10 +237,17 @@ class DenoConnection implements Connection {
         this.#wakeReader = undefined;
         continue;
       }
-      const buffer = this.#readBuffer ??= new Uint8Array(READ_BYTES);
+      let buffer = this.#readBuffer;
+      if (buffer === undefined || buffer.byteLength - this.#readOffset < READ_ROOM_MIN) {
+        buffer = this.#readBuffer = new Uint8Array(READ_BYTES);
+        this.#readOffset = 0;
+      }
+      const offset = this.#readOffset;
       let count: number | null;
       try {
-        count = await this.#conn.read(buffer);
+        count = await this.#conn.read(
+          offset === 0 ? buffer : new Uint8Array(buffer.buffer, offset, buffer.byteLength - offset),
+        );
       } catch (error) {
         this.#fail(error, "read from");
         return;
@@ -246,7 +257,11 @@ class DenoConnection implements Connection {
         await this.#onEndOfStream();
         return;
       }
-      this.#delivery.data(this.#takeChunk(buffer, count));
+      // The receiver owns the bytes it gets, and nothing is ever read over them: the next read
+      // goes after them. (A copy of each small read cost 450-570 ns on Deno, whose typed arrays
+      // all live off the V8 heap: a backing store allocated and later freed per request at -P 1.)
+      this.#readOffset = offset + count;
+      this.#delivery.data(new Uint8Array(buffer.buffer, offset, count));
     }
   }
 
@@ -275,19 +290,6 @@ class DenoConnection implements Connection {
     this.#readEnded = true;
     this.#delivery.end();
     this.#finishIfDone();
-  }
-
-  /**
-   * The receiver owns each chunk: a mostly full buffer is handed over whole (and a new one
-   * allocated next time); a small read is copied out so the 64 KiB buffer is reused rather than
-   * pinned by a few bytes a decoder keeps a view of.
-   */
-  #takeChunk(buffer: Uint8Array, count: number): Uint8Array {
-    if (count * 2 >= buffer.byteLength) {
-      this.#readBuffer = undefined;
-      return buffer.subarray(0, count);
-    }
-    return buffer.slice(0, count);
   }
 
   async #flush(): Promise<void> {
