@@ -87,6 +87,11 @@ declare const Bun: {
 };
 
 /** The port this adapter implements, for callers that import only the adapter. */
+/** Reads up to this size are copied into a shared off-heap buffer (see `onData`). */
+const CARVE_BYTES_MAX = 4096;
+/** Size of that shared buffer. */
+const CARVE_BUFFER_BYTES = 64 * 1024;
+
 export type * from "../lib/runtime.ts";
 export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
 
@@ -217,6 +222,9 @@ class BunConnection implements Connection {
   #writeEnded = false;
   #readEnded = false;
   #finished = false;
+  /** The off-heap buffer small reads are copied into (see `onData`), and where the next goes. */
+  #carved: Uint8Array | undefined;
+  #carvedOffset = 0;
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
@@ -286,9 +294,27 @@ class BunConnection implements Connection {
     this.#finish();
   }
 
-  /** Bun's `data`: the buffer is fresh per callback (checked), so it is handed over as is. */
+  /**
+   * Bun's `data`: a fresh buffer per callback, but a small one lives on the JavaScriptCore heap,
+   * and reading its `.buffer` (as we and the RESP decoder do) makes JSC give it an ArrayBuffer of
+   * its own, an allocation per read. Small reads are copied into a shared off-heap buffer that
+   * successive reads fill front to back (never over bytes handed out); large ones go as they are.
+   */
   onData(data: Uint8Array): void {
-    this.#delivery.data(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const length = data.byteLength;
+    if (length > CARVE_BYTES_MAX) {
+      this.#delivery.data(new Uint8Array(data.buffer, data.byteOffset, length));
+      return;
+    }
+    let carved = this.#carved;
+    if (carved === undefined || this.#carvedOffset + length > carved.byteLength) {
+      carved = this.#carved = new Uint8Array(CARVE_BUFFER_BYTES);
+      this.#carvedOffset = 0;
+    }
+    const offset = this.#carvedOffset;
+    carved.set(data, offset);
+    this.#carvedOffset = offset + length;
+    this.#delivery.data(new Uint8Array(carved.buffer, offset, length));
   }
 
   /** The kernel took bytes: write more of the queue. */
