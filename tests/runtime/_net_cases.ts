@@ -249,6 +249,29 @@ export function describeNetworkConformance(runtime: Runtime): void {
       }
     });
 
+    test("chunks handed to data stay intact while later reads arrive (one at a time)", async () => {
+      // Each message waits for its echo, so every read is small and separate: adapters that
+      // fill a shared read buffer front to back must never write over bytes handed out.
+      const listener = await listenLoopback(runtime, echo);
+      try {
+        const client = await dial(runtime, listener.port);
+        let expected = "";
+        for (let index = 0; index < 3_000; index++) {
+          const message = `${String(index).padStart(6, "0")}:${"abcdefghijklmnopqrstuvw"}|`;
+          expected += message;
+          client.conn.write(utf8(message));
+          await client.receivedAtLeast(expected.length);
+        }
+        assert.ok(expected.length > 64 * 1024, "more than one read buffer's worth");
+        assert.ok(client.chunks.length >= 1_000, `${client.chunks.length} separate reads`);
+        assert.equal(client.text(), expected);
+        client.conn.close();
+        assert.equal(await client.closed, undefined);
+      } finally {
+        await listener.close();
+      }
+    });
+
     test("bytes and end that arrive before start are delivered by start", async () => {
       const accepted = acceptor();
       const listener = await listenLoopback(runtime, accepted.onConnection);
