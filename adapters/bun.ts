@@ -86,12 +86,12 @@ declare const Bun: {
   }): Promise<BunSocket>;
 };
 
-/** The port this adapter implements, for callers that import only the adapter. */
 /** Reads up to this size are copied into a shared off-heap buffer (see `onData`). */
 const CARVE_BYTES_MAX = 4096;
 /** Size of that shared buffer. */
 const CARVE_BUFFER_BYTES = 64 * 1024;
 
+/** The port this adapter implements, for callers that import only the adapter. */
 export type * from "../lib/runtime.ts";
 export { RuntimeError, type RuntimeErrorCode, type RuntimeErrorOptions } from "../lib/errors.ts";
 
